@@ -1,0 +1,43 @@
+// The ESP transforms ipsecgw supports and their fixed wire parameters. Anything
+// not listed (DES, 3DES, Blowfish, MD5, truncated-ICV GCM) is refused by design.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace ipsecgw::esp {
+
+enum class Transform : uint8_t {
+  AesGcm128,            // RFC 4106, 16-byte ICV
+  AesGcm256,            // RFC 4106, 16-byte ICV
+  ChaCha20Poly1305,     // RFC 7634
+  AesGmac128,           // RFC 4543 ENCR_NULL_AUTH_AES_GMAC: integrity only
+  AesGmac256,           // RFC 4543
+  AesCbc128HmacSha256,  // RFC 3602 + RFC 4868 (HMAC-SHA-256-128)
+  AesCbc256HmacSha256,  // RFC 3602 + RFC 4868
+  NullHmacSha256,       // RFC 2410 NULL encryption + RFC 4868
+};
+
+enum class TransformKind : uint8_t {
+  Aead,         // AES-GCM, ChaCha20-Poly1305: encrypt + tag over AAD
+  GmacOnly,     // AES-GMAC: nothing encrypted, whole ESP packet is AAD
+  CbcThenHmac,  // AES-CBC encrypt, then HMAC over ESP header..ciphertext
+  HmacOnly,     // NULL cipher, HMAC over ESP header..trailer
+};
+
+struct TransformInfo {
+  std::string_view name;    // the strongSwan/swanctl proposal keyword
+  TransformKind kind;
+  uint8_t cipherKeyLen;     // AES/ChaCha key bytes (0 for NULL)
+  uint8_t saltLen;          // bytes of KEYMAT after the cipher key used as nonce salt
+  uint8_t authKeyLen;       // HMAC key bytes (0 when the AEAD tag authenticates)
+  uint8_t ivLen;            // explicit IV carried in each packet
+  uint8_t icvLen;           // integrity check value appended to each packet
+  uint8_t blockLen;         // padding alignment of payload+trailer (RFC 4303 2.4)
+};
+
+const TransformInfo& transformInfo(Transform t);
+std::optional<Transform> transformFromName(std::string_view name);
+
+}  // namespace ipsecgw::esp

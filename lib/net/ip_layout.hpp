@@ -1,0 +1,34 @@
+// Where the upper-layer header of an IP packet starts: after the IPv4 header
+// with its options, or after the chain of IPv6 extension headers (RFC 8200
+// 4.1). ESP transport mode inserts its header there, and decapsulation finds
+// the ESP (or UDP-encapsulated ESP) header there.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "net/drop_reason.hpp"
+#include "net/ip_address.hpp"
+
+namespace ipsecgw {
+
+struct IpLayout {
+  IpFamily family = IpFamily::V4;
+  uint32_t headerLen = 0;         // bytes before the upper-layer header
+  uint32_t nextHeaderOffset = 0;  // offset of the byte that names the upper layer
+  uint8_t upperProtocol = 0;      // value of that byte
+  uint32_t totalLen = 0;          // packet length claimed by the IP header
+  bool fragment = false;          // IPv4 MF/offset set, or an IPv6 fragment header
+};
+
+// Parses the IP header(s) of `packet`. Fails with Malformed when a length does
+// not fit the buffer and UnsupportedProtocol when the version is not 4 or 6.
+// Bytes past totalLen (Ethernet padding) are allowed and ignored.
+DropReason locateUpperLayer(std::span<const uint8_t> packet, IpLayout& out);
+
+// After a header was inserted or removed behind the IP header(s): set the
+// byte at layout.nextHeaderOffset to `upperProtocol`, write the new length
+// (IPv4 total length and header checksum; IPv6 payload length).
+void rewriteIpHeader(uint8_t* packet, const IpLayout& layout, uint8_t upperProtocol, uint32_t totalLen);
+
+}  // namespace ipsecgw
