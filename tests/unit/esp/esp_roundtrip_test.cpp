@@ -11,6 +11,7 @@
 #include "crypto/engine_factory.hpp"
 #include "esp/esp_inbound.hpp"
 #include "esp/esp_outbound.hpp"
+#include "net/checksum.hpp"
 #include "net/ip.hpp"
 #include "net/ip_layout.hpp"
 #include "sa_pair.hpp"
@@ -19,6 +20,7 @@
 using namespace ipsecgw;
 using namespace ipsecgw::esp;
 using test::OwnedPacket;
+using test::SaPair;
 
 namespace {
 
