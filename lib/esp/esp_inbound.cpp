@@ -95,7 +95,7 @@ DropReason finishPacket(SecurityAssociation& sa, PacketBuffer& pkt, const Receiv
   if (tunnel) {
     if (nextHeader != ip::kProtoIpip && nextHeader != ip::kProtoIpv6) return DropReason::BadNextHeader;
     IpLayout inner;
-    if (locateUpperLayer({pkt.data() + payloadOffset, payloadLen}, inner) != DropReason::None)
+    if (measureIpPacket({pkt.data() + payloadOffset, payloadLen}, inner) != DropReason::None)
       return DropReason::Malformed;
     if ((inner.family == IpFamily::V4) != (nextHeader == ip::kProtoIpip)) return DropReason::BadNextHeader;
     payloadLen = inner.totalLen;  // anything beyond is TFC padding (RFC 4303 2.7)

@@ -15,6 +15,9 @@ namespace ipsecgw::esp {
 
 namespace {
 
+// RFC 4303 2.4 default padding: 1, 2, 3, ... (at most blockLen - 1 = 15 bytes).
+constexpr uint8_t kPadBytes[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
 // What the second pass needs to know about a packet the first pass prepared.
 struct PendingPacket {
   IpLayout inner;      // transport mode: the kept IP header
@@ -28,6 +31,64 @@ uint8_t innerTrafficClass(const uint8_t* p, IpFamily f) {
   return f == IpFamily::V4 ? p[ip::kV4Tos] : static_cast<uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4);
 }
 
+void writeUdpHeader(uint8_t* udp, const UdpEncap& encap, uint32_t udpLen) {
+  storeBe16(udp, encap.srcPort);
+  storeBe16(udp + 2, encap.dstPort);
+  storeBe16(udp + 4, static_cast<uint16_t>(udpLen));
+  storeBe16(udp + 6, 0);  // RFC 3948 2.1: zero over IPv4; IPv6 fills it after crypto
+}
+
+void writeTunnelHeaders(const SecurityAssociation& sa, PacketBuffer& pkt, const PendingPacket& pend) {
+  uint8_t* h = pkt.data();
+  const bool v4 = sa.config().localAddress.isV4();
+  const uint32_t ipLen = v4 ? ip::kIpv4MinHeader : ip::kIpv6Header;
+  // Constant-size copies of the template; the UDP ports come with the UDP
+  // header written below.
+  if (v4)
+    std::memcpy(h, sa.outerTemplate(), ip::kIpv4MinHeader);
+  else
+    std::memcpy(h, sa.outerTemplate(), ip::kIpv6Header);
+  if (v4) {
+    bool df = sa.config().df == DfPolicy::Set || (sa.config().df == DfPolicy::Copy && pend.innerDf);
+    uint16_t frag = df ? ip::kV4FlagDf : 0;
+    h[ip::kV4Tos] = pend.tos;
+    storeBe16(h + ip::kV4TotalLen, static_cast<uint16_t>(pkt.length));
+    storeBe16(h + ip::kV4Id, static_cast<uint16_t>(pend.seq));
+    storeBe16(h + ip::kV4Frag, frag);
+    // Template sum plus the 16-bit words that vary per packet (RFC 1071).
+    uint32_t sum = sa.outerTemplateSum() + pend.tos + pkt.length + static_cast<uint16_t>(pend.seq) + frag;
+    storeBe16(h + ip::kV4Checksum, checksumFinish(sum));
+  } else {
+    h[0] = static_cast<uint8_t>(0x60 | pend.tos >> 4);
+    h[1] = static_cast<uint8_t>(pend.tos << 4);
+    storeBe16(h + ip::kV6PayloadLen, static_cast<uint16_t>(pkt.length - ip::kIpv6Header));
+  }
+  if (sa.config().udpEncap) {
+    uint8_t* udp = h + ipLen;
+    writeUdpHeader(udp, *sa.config().udpEncap, pkt.length - ipLen);
+  }
+}
+
+void writeTransportHeaders(const SecurityAssociation& sa, PacketBuffer& pkt, const PendingPacket& pend) {
+  uint8_t* h = pkt.data();
+  const IpLayout& lay = pend.inner;
+  const bool udp = sa.config().udpEncap.has_value();
+  rewriteIpHeader(h, lay, udp ? ip::kProtoUdp : ip::kProtoEsp, pkt.length);
+  if (udp) {
+    uint8_t* u = h + lay.headerLen;
+    writeUdpHeader(u, *sa.config().udpEncap, pkt.length - lay.headerLen);
+  }
+}
+
+// UDP over IPv6 needs a real checksum (RFC 8200 8.1), over the ciphertext.
+void fillUdpChecksumV6(const SecurityAssociation& sa, PacketBuffer& pkt, const PendingPacket& pend) {
+  uint8_t* h = pkt.data();
+  uint32_t udpOffset = sa.config().mode == Mode::Tunnel ? ip::kIpv6Header : pend.inner.headerLen;
+  uint8_t* u = h + udpOffset;
+  storeBe16(u + 6, transportChecksumV6(h + ip::kV6Src, h + ip::kV6Dst, ip::kProtoUdp, u, pkt.length - udpOffset));
+}
+
+
 // First pass: room, trailer, ESP header and IV, then describe the crypto op.
 DropReason preparePacket(SecurityAssociation& sa, PacketBuffer& pkt, PendingPacket& pend, EspOpScratch& scratch,
                          CryptoOp& op) {
@@ -36,7 +97,9 @@ DropReason preparePacket(SecurityAssociation& sa, PacketBuffer& pkt, PendingPack
   const bool tunnel = cfg.mode == Mode::Tunnel;
 
   IpLayout& lay = pend.inner;
-  if (DropReason r = locateUpperLayer(pkt.bytes(), lay); r != DropReason::None) return r;
+  // Tunnel mode carries the inner packet opaquely: version and length suffice.
+  DropReason r = tunnel ? measureIpPacket(pkt.bytes(), lay) : locateUpperLayer(pkt.bytes(), lay);
+  if (r != DropReason::None) return r;
   pkt.length = lay.totalLen;  // drop link-layer padding, never encrypt it
   if (!tunnel) {
     // Transport mode protects whole datagrams between the SA's own endpoints.
@@ -55,15 +118,18 @@ DropReason preparePacket(SecurityAssociation& sa, PacketBuffer& pkt, PendingPack
                                     : lay.upperProtocol;
   const uint32_t payloadLen = pkt.length - keptHeader;
   const uint32_t tfc = cfg.tfcPadTo > payloadLen ? cfg.tfcPadTo - payloadLen : 0;
-  const uint32_t padLen = (info.blockLen - (payloadLen + tfc + kEspTrailerLen) % info.blockLen) % info.blockLen;
+  // blockLen is a power of two (4 or 16): no division on the hot path.
+  const uint32_t padLen = (0u - (payloadLen + tfc + kEspTrailerLen)) & (info.blockLen - 1u);
   const uint32_t head = sa.outerLen() + kEspHeaderLen + info.ivLen;
   if (pkt.headroom() < head || pkt.tailroom() < tfc + padLen + kEspTrailerLen + info.icvLen)
     return DropReason::NoHeadroom;
 
   // Trailer (RFC 4303 2.4-2.6): TFC zeros, pad 1, 2, 3..., pad length, NH.
   uint8_t* tail = pkt.append(tfc + padLen + kEspTrailerLen + info.icvLen);
-  std::memset(tail, 0, tfc);
-  for (uint32_t i = 0; i < padLen; ++i) tail[tfc + i] = static_cast<uint8_t>(i + 1);
+  if (tfc) std::memset(tail, 0, tfc);
+  // Always 16 bytes (a constant-size copy, no libc call): what lies beyond
+  // padLen is pad length, next header and ICV space, all written below.
+  std::memcpy(tail + tfc, kPadBytes, sizeof kPadBytes);
   tail[tfc + padLen] = static_cast<uint8_t>(padLen);
   tail[tfc + padLen + 1] = nextHeader;
 
@@ -83,59 +149,17 @@ DropReason preparePacket(SecurityAssociation& sa, PacketBuffer& pkt, PendingPack
     storeBe32(esp + kEspHeaderLen + 12, 0);
   }
 
+  // Headers now, while these cache lines are hot; only an IPv6 UDP checksum
+  // has to wait for the ciphertext.
+  if (tunnel)
+    writeTunnelHeaders(sa, pkt, pend);
+  else
+    writeTransportHeaders(sa, pkt, pend);
+
   scratch.esp = esp;
   scratch.espLen = static_cast<uint32_t>(pkt.end() - esp);
   describeEspOp(sa, CryptoDirection::Encrypt, pend.seq, scratch, op);
   return DropReason::None;
-}
-
-void writeUdpHeader(uint8_t* udp, const UdpEncap& encap, uint32_t udpLen) {
-  storeBe16(udp, encap.srcPort);
-  storeBe16(udp + 2, encap.dstPort);
-  storeBe16(udp + 4, static_cast<uint16_t>(udpLen));
-  storeBe16(udp + 6, 0);  // RFC 3948 2.1: zero over IPv4; IPv6 fills it below
-}
-
-void finishTunnel(const SecurityAssociation& sa, PacketBuffer& pkt, const PendingPacket& pend) {
-  uint8_t* h = pkt.data();
-  std::memcpy(h, sa.outerTemplate(), sa.outerLen());
-  const bool v4 = sa.config().localAddress.isV4();
-  const uint32_t ipLen = v4 ? ip::kIpv4MinHeader : ip::kIpv6Header;
-  if (v4) {
-    bool df = sa.config().df == DfPolicy::Set || (sa.config().df == DfPolicy::Copy && pend.innerDf);
-    uint16_t frag = df ? ip::kV4FlagDf : 0;
-    h[ip::kV4Tos] = pend.tos;
-    storeBe16(h + ip::kV4TotalLen, static_cast<uint16_t>(pkt.length));
-    storeBe16(h + ip::kV4Id, static_cast<uint16_t>(pend.seq));
-    storeBe16(h + ip::kV4Frag, frag);
-    // Template sum plus the fields that vary per packet.
-    uint8_t varying[8] = {0, pend.tos, static_cast<uint8_t>(pkt.length >> 8), static_cast<uint8_t>(pkt.length),
-                          h[ip::kV4Id], h[ip::kV4Id + 1], static_cast<uint8_t>(frag >> 8), 0};
-    storeBe16(h + ip::kV4Checksum, checksumFinish(checksumPartial(varying, sizeof varying, sa.outerTemplateSum())));
-  } else {
-    h[0] = static_cast<uint8_t>(0x60 | pend.tos >> 4);
-    h[1] = static_cast<uint8_t>(pend.tos << 4);
-    storeBe16(h + ip::kV6PayloadLen, static_cast<uint16_t>(pkt.length - ip::kIpv6Header));
-  }
-  if (sa.config().udpEncap) {
-    uint8_t* udp = h + ipLen;
-    writeUdpHeader(udp, *sa.config().udpEncap, pkt.length - ipLen);
-    if (!v4)
-      storeBe16(udp + 6, transportChecksumV6(h + ip::kV6Src, h + ip::kV6Dst, ip::kProtoUdp, udp, pkt.length - ipLen));
-  }
-}
-
-void finishTransport(const SecurityAssociation& sa, PacketBuffer& pkt, const PendingPacket& pend) {
-  uint8_t* h = pkt.data();
-  const IpLayout& lay = pend.inner;
-  const bool udp = sa.config().udpEncap.has_value();
-  rewriteIpHeader(h, lay, udp ? ip::kProtoUdp : ip::kProtoEsp, pkt.length);
-  if (udp) {
-    uint8_t* u = h + lay.headerLen;
-    writeUdpHeader(u, *sa.config().udpEncap, pkt.length - lay.headerLen);
-    if (lay.family == IpFamily::V6)
-      storeBe16(u + 6, transportChecksumV6(h + ip::kV6Src, h + ip::kV6Dst, ip::kProtoUdp, u, pkt.length - lay.headerLen));
-  }
 }
 
 void encapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::span<PacketBuffer*> pkts,
@@ -153,6 +177,7 @@ void encapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::span<P
   engine.process(sa.session(), sa.config().transform, CryptoDirection::Encrypt, {ops, nOps});
 
   SaCounters& c = sa.counters();
+  const bool udpV6 = sa.config().udpEncap && !sa.config().localAddress.isV4();
   for (uint32_t k = 0; k < nOps; ++k) {
     uint32_t i = opOf[k];
     restoreAfterEspOp(sa, scratch[k]);
@@ -160,10 +185,7 @@ void encapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::span<P
       reasons[i] = DropReason::CryptoError;
       continue;
     }
-    if (sa.config().mode == Mode::Tunnel)
-      finishTunnel(sa, *pkts[i], pending[i]);
-    else
-      finishTransport(sa, *pkts[i], pending[i]);
+    if (udpV6) fillUdpChecksumV6(sa, *pkts[i], pending[i]);
     c.packets++;
     c.bytes += pending[i].innerLen;
   }

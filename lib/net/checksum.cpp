@@ -13,11 +13,6 @@ uint32_t checksumPartial(const uint8_t* data, size_t len, uint32_t sum) {
   return static_cast<uint32_t>(acc);
 }
 
-uint16_t checksumFinish(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
-
 uint16_t checksumUpdate16(uint16_t checksum, uint16_t oldValue, uint16_t newValue) {
   uint32_t sum = static_cast<uint16_t>(~checksum) + static_cast<uint16_t>(~oldValue) + newValue;
   return checksumFinish(sum);

@@ -9,7 +9,11 @@ namespace ipsecgw {
 // One's-complement sum of 16-bit big-endian words, not yet folded or inverted.
 uint32_t checksumPartial(const uint8_t* data, size_t len, uint32_t sum = 0);
 // Fold a partial sum and invert it: the value that goes on the wire.
-uint16_t checksumFinish(uint32_t sum);
+inline uint16_t checksumFinish(uint32_t sum) {
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
 // IPv4 header checksum over `headerLen` bytes (the checksum field must be zero).
 inline uint16_t ipv4HeaderChecksum(const uint8_t* header, size_t headerLen) {
   return checksumFinish(checksumPartial(header, headerLen));

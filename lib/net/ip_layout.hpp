@@ -26,6 +26,11 @@ struct IpLayout {
 // Bytes past totalLen (Ethernet padding) are allowed and ignored.
 DropReason locateUpperLayer(std::span<const uint8_t> packet, IpLayout& out);
 
+// The light check for a packet carried opaquely (tunnel-mode inner packets):
+// version and length only, no walk through extension headers. Sets family and
+// totalLen of `out`; totalLen must fit in `packet`.
+DropReason measureIpPacket(std::span<const uint8_t> packet, IpLayout& out);
+
 // After a header was inserted or removed behind the IP header(s): set the
 // byte at layout.nextHeaderOffset to `upperProtocol`, write the new length
 // (IPv4 total length and header checksum; IPv6 payload length).

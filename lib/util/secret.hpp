@@ -52,10 +52,23 @@ class SecretBytes {
 };
 
 // Constant-time equality for MACs and ICVs: the time taken does not depend on
-// where the first difference is.
+// where, or whether, the bytes differ. Whole 64-bit words are OR-ed together
+// with no branch on the data; the empty asm keeps the compiler from turning
+// the accumulation into an early exit.
 inline bool constantTimeEqual(const uint8_t* a, const uint8_t* b, size_t n) {
-  volatile uint8_t diff = 0;
-  for (size_t i = 0; i < n; ++i) diff = diff | (a[i] ^ b[i]);
+  uint64_t diff = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    diff |= x ^ y;
+    asm volatile("" : "+r"(diff));
+  }
+  for (; i < n; ++i) {
+    diff |= static_cast<uint64_t>(a[i] ^ b[i]);
+    asm volatile("" : "+r"(diff));
+  }
   return diff == 0;
 }
 
