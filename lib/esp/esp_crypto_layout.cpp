@@ -6,13 +6,6 @@
 
 namespace ipsecgw::esp {
 
-namespace {
-bool esnInPacket(const SecurityAssociation& sa) {
-  TransformKind k = sa.info().kind;
-  return sa.config().esn && k != TransformKind::Aead;
-}
-}  // namespace
-
 void describeEspOp(const SecurityAssociation& sa, CryptoDirection dir, uint64_t seq, EspOpScratch& s, CryptoOp& op) {
   const TransformInfo& info = sa.info();
   const bool esn = sa.config().esn;
@@ -22,8 +15,18 @@ void describeEspOp(const SecurityAssociation& sa, CryptoDirection dir, uint64_t 
   const uint32_t bodyLen = icvOffset - bodyOffset;
   const uint32_t seqHigh = static_cast<uint32_t>(seq >> 32);
 
-  op = CryptoOp{};
+  // Every field is assigned exactly once here (the caller's storage is not
+  // pre-initialised).
   op.data = esp;
+  op.cipherOffset = 0;
+  op.cipherLen = 0;
+  op.authOffset = 0;
+  op.authLen = 0;
+  op.aad = nullptr;
+  op.aadLen = 0;
+  op.iv = nullptr;
+  op.ivIsCounter = false;
+  op.ok = false;
   if (dir == CryptoDirection::Decrypt) {
     std::memcpy(s.receivedIcv, esp + icvOffset, info.icvLen);
     op.digest = s.computedIcv;
@@ -82,8 +85,7 @@ void describeEspOp(const SecurityAssociation& sa, CryptoDirection dir, uint64_t 
   }
 }
 
-void restoreAfterEspOp(const SecurityAssociation& sa, EspOpScratch& s) {
-  if (!esnInPacket(sa) || sa.info().kind != TransformKind::GmacOnly) return;
+void restoreDisplacedBytes(EspOpScratch& s) {
   std::memcpy(s.esp, s.esp - 4, 4);  // the SPI back in place
   std::memcpy(s.esp - 4, s.displaced, 4);
 }

@@ -42,7 +42,11 @@ struct EspOpScratch {
 void describeEspOp(const SecurityAssociation& sa, CryptoDirection dir, uint64_t seq, EspOpScratch& scratch,
                    CryptoOp& op);
 
-// Undo the temporary ESN placement (if any) once the engine has run.
-void restoreAfterEspOp(const SecurityAssociation& sa, EspOpScratch& scratch);
+// Undo the temporary ESN placement (if any) once the engine has run. Only
+// GMAC with ESN displaces bytes; the check is inline, the work is not.
+void restoreDisplacedBytes(EspOpScratch& scratch);
+inline void restoreAfterEspOp(const SecurityAssociation& sa, EspOpScratch& scratch) {
+  if (sa.config().esn && sa.info().kind == TransformKind::GmacOnly) restoreDisplacedBytes(scratch);
+}
 
 }  // namespace ipsecgw::esp

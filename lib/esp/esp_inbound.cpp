@@ -10,11 +10,33 @@
 #include "net/ip.hpp"
 #include "net/ip_layout.hpp"
 #include "util/byte_order.hpp"
+#include "util/uninitialized_array.hpp"
 #include "util/secret.hpp"
 
 namespace ipsecgw::esp {
 
 namespace {
+
+constexpr uint8_t kPadBytes[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+// True if pad[0..padLen) is 1, 2, 3, .... Up to 15 bytes (every block size
+// we use is at most 16) are compared as two words; longer padding, which
+// other implementations may send for traffic-flow confidentiality, byte by
+// byte. The ICV lies behind the padding, so reading 16 bytes stays inside
+// the packet.
+bool padBytesValid(const uint8_t* pad, uint32_t padLen) {
+  if (padLen < 16) {
+    uint64_t got[2], want[2], mask[2];
+    std::memcpy(got, pad, 16);
+    std::memcpy(want, kPadBytes, 16);
+    mask[0] = padLen >= 8 ? ~uint64_t{0} : (uint64_t{1} << (padLen * 8)) - 1;
+    mask[1] = padLen <= 8 ? 0 : (uint64_t{1} << ((padLen - 8) * 8)) - 1;
+    return (((got[0] ^ want[0]) & mask[0]) | ((got[1] ^ want[1]) & mask[1])) == 0;
+  }
+  for (uint32_t i = 0; i < padLen; ++i)
+    if (pad[i] != static_cast<uint8_t>(i + 1)) return false;
+  return true;
+}
 
 struct ReceivedPacket {
   IpLayout outer;
@@ -87,8 +109,7 @@ DropReason finishPacket(SecurityAssociation& sa, PacketBuffer& pkt, const Receiv
   if (padLen + kEspTrailerLen > bodyLen) return DropReason::BadPadding;
   uint32_t payloadLen = bodyLen - kEspTrailerLen - padLen;
   // RFC 4303 2.4: the default padding is 1, 2, 3, ... and must be checked.
-  for (uint32_t i = 0; i < padLen; ++i)
-    if (esp[bodyOffset + payloadLen + i] != i + 1) return DropReason::BadPadding;
+  if (!padBytesValid(esp + bodyOffset + payloadLen, padLen)) return DropReason::BadPadding;
   if (nextHeader == ip::kProtoNoNext) return DropReason::DummyPacket;
 
   const uint32_t payloadOffset = rx.espOffset + bodyOffset;
@@ -121,9 +142,9 @@ DropReason finishPacket(SecurityAssociation& sa, PacketBuffer& pkt, const Receiv
 
 void decapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::span<PacketBuffer*> pkts,
                       std::span<DropReason> reasons) {
-  ReceivedPacket rx[kBurstChunk];
-  EspOpScratch scratch[kBurstChunk];
-  CryptoOp ops[kBurstChunk];
+  UninitializedArray<ReceivedPacket, kBurstChunk> rx;
+  UninitializedArray<EspOpScratch, kBurstChunk> scratch;
+  UninitializedArray<CryptoOp, kBurstChunk> ops;
   uint8_t opOf[kBurstChunk];
   uint32_t nOps = 0;
 
@@ -131,7 +152,7 @@ void decapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::span<P
     reasons[i] = preparePacket(sa, *pkts[i], rx[i], scratch[nOps], ops[nOps]);
     if (reasons[i] == DropReason::None) opOf[nOps++] = static_cast<uint8_t>(i);
   }
-  engine.process(sa.session(), sa.config().transform, CryptoDirection::Decrypt, {ops, nOps});
+  engine.process(sa.session(), sa.config().transform, CryptoDirection::Decrypt, {ops.data(), nOps});
   for (uint32_t k = 0; k < nOps; ++k) {
     uint32_t i = opOf[k];
     restoreAfterEspOp(sa, scratch[k]);
@@ -148,7 +169,10 @@ uint32_t espDecapsulate(SecurityAssociation& sa, CryptoEngine& engine, std::span
     size_t n = std::min<size_t>(kBurstChunk, pkts.size() - off);
     decapsulateChunk(sa, engine, pkts.subspan(off, n), reasons.subspan(off, n));
   }
-  uint32_t good = compactBurst(pkts, reasons);
+  // Usually nothing failed and the burst stays as it is.
+  bool anyFailed = false;
+  for (size_t i = 0; i < pkts.size(); ++i) anyFailed |= reasons[i] != DropReason::None;
+  uint32_t good = anyFailed ? compactBurst(pkts, reasons) : static_cast<uint32_t>(pkts.size());
   sa.counters().drops += pkts.size() - good;
   return good;
 }

@@ -10,6 +10,7 @@
 #include "net/ip.hpp"
 #include "net/ip_layout.hpp"
 #include "util/byte_order.hpp"
+#include "util/uninitialized_array.hpp"
 
 namespace ipsecgw::esp {
 
@@ -164,9 +165,9 @@ DropReason preparePacket(SecurityAssociation& sa, PacketBuffer& pkt, PendingPack
 
 void encapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::span<PacketBuffer*> pkts,
                           std::span<DropReason> reasons) {
-  PendingPacket pending[kBurstChunk];
-  EspOpScratch scratch[kBurstChunk];
-  CryptoOp ops[kBurstChunk];
+  UninitializedArray<PendingPacket, kBurstChunk> pending;
+  UninitializedArray<EspOpScratch, kBurstChunk> scratch;
+  UninitializedArray<CryptoOp, kBurstChunk> ops;
   uint8_t opOf[kBurstChunk];  // packet index of each op
   uint32_t nOps = 0;
 
@@ -174,7 +175,7 @@ void encapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::span<P
     reasons[i] = preparePacket(sa, *pkts[i], pending[i], scratch[nOps], ops[nOps]);
     if (reasons[i] == DropReason::None) opOf[nOps++] = static_cast<uint8_t>(i);
   }
-  engine.process(sa.session(), sa.config().transform, CryptoDirection::Encrypt, {ops, nOps});
+  engine.process(sa.session(), sa.config().transform, CryptoDirection::Encrypt, {ops.data(), nOps});
 
   SaCounters& c = sa.counters();
   const bool udpV6 = sa.config().udpEncap && !sa.config().localAddress.isV4();
@@ -200,7 +201,10 @@ uint32_t espEncapsulate(SecurityAssociation& sa, CryptoEngine& engine, std::span
     size_t n = std::min<size_t>(kBurstChunk, pkts.size() - off);
     encapsulateChunk(sa, engine, pkts.subspan(off, n), reasons.subspan(off, n));
   }
-  uint32_t good = compactBurst(pkts, reasons);
+  // Usually nothing failed and the burst stays as it is.
+  bool anyFailed = false;
+  for (size_t i = 0; i < pkts.size(); ++i) anyFailed |= reasons[i] != DropReason::None;
+  uint32_t good = anyFailed ? compactBurst(pkts, reasons) : static_cast<uint32_t>(pkts.size());
   sa.counters().drops += pkts.size() - good;
   return good;
 }

@@ -61,18 +61,6 @@ SecurityAssociationPtr SecurityAssociation::create(SaConfig&& config, Direction 
   return sa;
 }
 
-bool SecurityAssociation::nextSequence(uint64_t& seq) {
-  uint64_t limit = config_.esn ? UINT64_MAX : UINT32_MAX;
-  if (seq_ >= limit) {
-    lifetime_.raise(kEventSeqExhausted);
-    return false;
-  }
-  seq = ++seq_;
-  // Ask for a rekey well before the end so traffic never stops (RFC 4303
-  // 3.3.3 forbids cycling the counter): at 2^32 - 2^24 without ESN.
-  if (!config_.esn && seq == UINT32_MAX - (1u << 24)) lifetime_.raise(kEventSoftLifetime);
-  return true;
-}
 
 void SecurityAssociation::buildOuterTemplate() {
   // Tunnel-mode outer header with the per-packet fields (length, TOS, ID, DF,

@@ -125,4 +125,17 @@ class SecurityAssociation {
   SaCounters counters_;
 };
 
+inline bool SecurityAssociation::nextSequence(uint64_t& seq) {
+  uint64_t limit = config_.esn ? UINT64_MAX : UINT32_MAX;
+  if (seq_ >= limit) {
+    lifetime_.raise(kEventSeqExhausted);
+    return false;
+  }
+  seq = ++seq_;
+  // Ask for a rekey well before the end so traffic never stops (RFC 4303
+  // 3.3.3 forbids cycling the counter): at 2^32 - 2^24 without ESN.
+  if (!config_.esn && seq == UINT32_MAX - (1u << 24)) lifetime_.raise(kEventSoftLifetime);
+  return true;
+}
+
 }  // namespace ipsecgw::esp

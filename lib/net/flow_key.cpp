@@ -1,0 +1,137 @@
+#include "net/flow_key.hpp"
+
+#include "net/ip.hpp"
+#include "util/byte_reader.hpp"
+
+namespace ipsecgw {
+
+namespace {
+
+constexpr uint8_t kProtoDccp = 33;
+constexpr uint8_t kProtoSctp = 132;
+constexpr uint8_t kProtoUdpLite = 136;
+
+// Whether the packet (or fragment) holds the start of the upper-layer header.
+enum class FragmentKind : uint8_t { NotFragment, First, NonInitial };
+
+// Reads ports (or ICMP type/code) from the upper-layer header in `l4`, which
+// is bounded by the IP length. See parseFlowKey for the truncation rules.
+DropReason readPorts(std::span<const uint8_t> l4, FragmentKind frag, FlowKey& out) {
+  out.srcPort = 0;
+  out.dstPort = 0;
+  out.portsOpaque = true;
+  if (frag == FragmentKind::NonInitial || !protocolHasPorts(out.proto)) return DropReason::None;
+  ByteReader r(l4);
+  bool ok;
+  if (out.proto == ip::kProtoIcmp || out.proto == ip::kProtoIcmpv6) {
+    uint8_t type = 0, code = 0;
+    ok = r.readU8(type) && r.readU8(code);
+    out.srcPort = type;
+    out.dstPort = code;
+  } else {
+    ok = r.readU16(out.srcPort) && r.readU16(out.dstPort);
+  }
+  if (!ok) {
+    out.srcPort = 0;
+    out.dstPort = 0;
+    return frag == FragmentKind::First ? DropReason::None : DropReason::Malformed;
+  }
+  out.portsOpaque = false;
+  return DropReason::None;
+}
+
+DropReason parseV4(std::span<const uint8_t> p, FlowKey& out) {
+  if (p.size() < ip::kIpv4MinHeader) return DropReason::Malformed;
+  uint32_t ihl = (p[0] & 0x0fu) * 4u;
+  uint32_t total = loadBe16(p.data() + ip::kV4TotalLen);
+  if (ihl < ip::kIpv4MinHeader || total < ihl || total > p.size()) return DropReason::Malformed;
+  uint16_t frag = loadBe16(p.data() + ip::kV4Frag);
+  FragmentKind kind = FragmentKind::NotFragment;
+  if ((frag & ip::kV4FragOffsetMask) != 0) {
+    kind = FragmentKind::NonInitial;
+  } else if ((frag & ip::kV4FlagMf) != 0) {
+    kind = FragmentKind::First;
+  }
+  out.src = IpAddress::v4(p.data() + ip::kV4Src);
+  out.dst = IpAddress::v4(p.data() + ip::kV4Dst);
+  out.proto = p[ip::kV4Proto];
+  // Options are skipped by starting the upper layer at IHL.
+  return readPorts(p.subspan(ihl, total - ihl), kind, out);
+}
+
+DropReason parseV6(std::span<const uint8_t> p, FlowKey& out) {
+  if (p.size() < ip::kIpv6Header) return DropReason::Malformed;
+  uint32_t total = ip::kIpv6Header + loadBe16(p.data() + ip::kV6PayloadLen);
+  if (total > p.size()) return DropReason::Malformed;
+  out.src = IpAddress::v6(p.data() + ip::kV6Src);
+  out.dst = IpAddress::v6(p.data() + ip::kV6Dst);
+  ByteReader r(p.subspan(ip::kIpv6Header, total - ip::kIpv6Header));
+  uint8_t nh = p[ip::kV6NextHeader];
+  FragmentKind kind = FragmentKind::NotFragment;
+  // RFC 8200 4.1 allows each extension header once (Destination Options
+  // twice); a longer chain is an attack, not a packet.
+  for (int hops = 0; hops < 8; ++hops) {
+    switch (nh) {
+      case ip::kExtHopByHop:
+      case ip::kExtRouting:
+      case ip::kExtDestOpts: {
+        uint8_t next = 0, len = 0;
+        if (!r.readU8(next) || !r.readU8(len) || !r.skip((len + 1u) * 8u - 2u)) return DropReason::Malformed;
+        nh = next;
+        break;
+      }
+      case ip::kExtFragment: {
+        // RFC 8200 4.5: Next Header, reserved, offset(13)|res(2)|M(1), Identification.
+        uint8_t next = 0, reserved = 0;
+        uint16_t offsetFlags = 0;
+        if (!r.readU8(next) || !r.readU8(reserved) || !r.readU16(offsetFlags) || !r.skip(4)) {
+          return DropReason::Malformed;
+        }
+        nh = next;
+        if ((offsetFlags >> 3) != 0) {
+          // What follows is the middle of the fragmentable part, not headers.
+          out.proto = nh;
+          return readPorts({}, FragmentKind::NonInitial, out);
+        }
+        // An atomic fragment (offset 0, M clear; RFC 6946) is a whole packet.
+        if ((offsetFlags & 1u) != 0) kind = FragmentKind::First;
+        break;
+      }
+      default:
+        out.proto = nh;
+        return readPorts(r.rest(), kind, out);
+    }
+  }
+  return DropReason::Malformed;
+}
+
+}  // namespace
+
+bool protocolHasPorts(uint8_t proto) {
+  switch (proto) {
+    case ip::kProtoTcp:
+    case ip::kProtoUdp:
+    case kProtoSctp:
+    case kProtoDccp:
+    case kProtoUdpLite:
+    case ip::kProtoIcmp:
+    case ip::kProtoIcmpv6:
+      return true;
+    default:
+      return false;
+  }
+}
+
+DropReason parseFlowKey(std::span<const uint8_t> ipPacket, FlowKey& out) {
+  if (ipPacket.empty()) return DropReason::Malformed;
+  switch (ipPacket[0] >> 4) {
+    case 4:
+      return parseV4(ipPacket, out);
+    case 6:
+      return parseV6(ipPacket, out);
+    default:
+      return DropReason::UnsupportedProtocol;
+  }
+}
+
+}  // namespace ipsecgw
