@@ -64,7 +64,7 @@ DropReason locateV6(std::span<const uint8_t> p, IpLayout& out) {
 
 }  // namespace
 
-DropReason locateUpperLayer(std::span<const uint8_t> packet, IpLayout& out) {
+DropReason locateUpperLayerSlow(std::span<const uint8_t> packet, IpLayout& out) {
   if (packet.empty()) return DropReason::Malformed;
   switch (packet[0] >> 4) {
     case 4:
@@ -79,21 +79,6 @@ DropReason locateUpperLayer(std::span<const uint8_t> packet, IpLayout& out) {
 }  // namespace ipsecgw
 
 namespace ipsecgw {
-
-DropReason measureIpPacket(std::span<const uint8_t> p, IpLayout& out) {
-  const uint8_t version = p.empty() ? 0 : p[0] >> 4;
-  if (version == 4 && p.size() >= ip::kIpv4MinHeader) {
-    out.family = IpFamily::V4;
-    out.totalLen = loadBe16(p.data() + ip::kV4TotalLen);
-    return out.totalLen >= ip::kIpv4MinHeader && out.totalLen <= p.size() ? DropReason::None : DropReason::Malformed;
-  }
-  if (version == 6 && p.size() >= ip::kIpv6Header) {
-    out.family = IpFamily::V6;
-    out.totalLen = ip::kIpv6Header + loadBe16(p.data() + ip::kV6PayloadLen);
-    return out.totalLen <= p.size() ? DropReason::None : DropReason::Malformed;
-  }
-  return version == 4 || version == 6 ? DropReason::Malformed : DropReason::UnsupportedProtocol;
-}
 
 void rewriteIpHeader(uint8_t* packet, const IpLayout& layout, uint8_t upperProtocol, uint32_t totalLen) {
   packet[layout.nextHeaderOffset] = upperProtocol;

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <span>
 
+#include "net/ip.hpp"
+#include "util/byte_order.hpp"
+
 #include "net/drop_reason.hpp"
 #include "net/ip_address.hpp"
 
@@ -24,12 +27,43 @@ struct IpLayout {
 // Parses the IP header(s) of `packet`. Fails with Malformed when a length does
 // not fit the buffer and UnsupportedProtocol when the version is not 4 or 6.
 // Bytes past totalLen (Ethernet padding) are allowed and ignored.
-DropReason locateUpperLayer(std::span<const uint8_t> packet, IpLayout& out);
+DropReason locateUpperLayerSlow(std::span<const uint8_t> packet, IpLayout& out);
+inline DropReason locateUpperLayer(std::span<const uint8_t> p, IpLayout& out) {
+  // Most packets are IPv4 without options and not fragmented: decide inline.
+  if (p.size() >= ip::kIpv4MinHeader && p[0] == 0x45) {
+    uint32_t total = loadBe16(p.data() + ip::kV4TotalLen);
+    uint16_t frag = loadBe16(p.data() + ip::kV4Frag);
+    if (total >= ip::kIpv4MinHeader && total <= p.size()) {
+      out.family = IpFamily::V4;
+      out.headerLen = ip::kIpv4MinHeader;
+      out.nextHeaderOffset = ip::kV4Proto;
+      out.upperProtocol = p[ip::kV4Proto];
+      out.totalLen = total;
+      out.fragment = (frag & (ip::kV4FlagMf | ip::kV4FragOffsetMask)) != 0;
+      return DropReason::None;
+    }
+  }
+  return locateUpperLayerSlow(p, out);
+}
 
 // The light check for a packet carried opaquely (tunnel-mode inner packets):
 // version and length only, no walk through extension headers. Sets family and
 // totalLen of `out`; totalLen must fit in `packet`.
-DropReason measureIpPacket(std::span<const uint8_t> packet, IpLayout& out);
+inline DropReason measureIpPacket(std::span<const uint8_t> p, IpLayout& out) {
+  const uint8_t version = p.empty() ? 0 : p[0] >> 4;
+  if (version == 4 && p.size() >= ip::kIpv4MinHeader) {
+    out.family = IpFamily::V4;
+    out.totalLen = loadBe16(p.data() + ip::kV4TotalLen);
+    return out.totalLen >= ip::kIpv4MinHeader && out.totalLen <= p.size() ? DropReason::None : DropReason::Malformed;
+  }
+  if (version == 6 && p.size() >= ip::kIpv6Header) {
+    out.family = IpFamily::V6;
+    out.totalLen = ip::kIpv6Header + loadBe16(p.data() + ip::kV6PayloadLen);
+    return out.totalLen <= p.size() ? DropReason::None : DropReason::Malformed;
+  }
+  return version == 4 || version == 6 ? DropReason::Malformed : DropReason::UnsupportedProtocol;
+}
+
 
 // After a header was inserted or removed behind the IP header(s): set the
 // byte at layout.nextHeaderOffset to `upperProtocol`, write the new length
