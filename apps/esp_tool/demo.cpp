@@ -58,6 +58,7 @@ int runRoundTripDemo(uint32_t packets) {
       std::printf("%s: not available\n", engineName);
       return 1;
     }
+    std::printf("%s engine: %s\n", engineName, eng->arch().data());
     for (Transform t : kTransforms) {
       const TransformInfo& info = transformInfo(t);
       std::vector<uint8_t> km(size_t{info.cipherKeyLen} + info.saltLen + info.authKeyLen);
