@@ -30,7 +30,8 @@ namespace ipsecgw {
   X(CryptoError, "crypto-error", "crypto engine reported an error for the operation")     \
   X(NatKeepalive, "nat-keepalive", "NAT-T keepalive (RFC 3948 2.3), consumed")             \
   X(WrongFamily, "wrong-family", "address family does not match the SA")                \
-  X(DummyPacket, "dummy-packet", "TFC dummy packet (next header 59), discarded per RFC 4303 2.6")
+  X(DummyPacket, "dummy-packet", "TFC dummy packet (next header 59), discarded per RFC 4303 2.6") \
+  X(Chained, "chained-mbuf", "multi-segment packet where the data path takes single segments")
 
 enum class DropReason : uint8_t {
 #define IPSECGW_DROP_ENUM(name, label, help) name,
