@@ -31,7 +31,15 @@ namespace ipsecgw {
   X(NatKeepalive, "nat-keepalive", "NAT-T keepalive (RFC 3948 2.3), consumed")             \
   X(WrongFamily, "wrong-family", "address family does not match the SA")                \
   X(DummyPacket, "dummy-packet", "TFC dummy packet (next header 59), discarded per RFC 4303 2.6") \
-  X(Chained, "chained-mbuf", "multi-segment packet where the data path takes single segments")
+  X(Chained, "chained-mbuf", "multi-segment packet where the data path takes single segments") \
+  X(NotForUs, "not-for-us", "Ethernet destination is neither this port nor broadcast/multicast") \
+  X(BadIpChecksum, "bad-ip-checksum", "IPv4 header checksum does not verify")                \
+  X(TtlExpired, "ttl-expired", "TTL or hop limit would reach zero when forwarded")            \
+  X(NoRoute, "no-route", "no route to the destination")                                       \
+  X(NoNeighbor, "no-neighbor", "next hop's MAC unresolved and its wait queue full")           \
+  X(MtuExceeded, "mtu-exceeded", "packet larger than the egress MTU")                         \
+  X(LocalUnhandled, "local-unhandled", "addressed to the gateway, no service for it")         \
+  X(TxFull, "tx-full", "transmit queue full")
 
 enum class DropReason : uint8_t {
 #define IPSECGW_DROP_ENUM(name, label, help) name,

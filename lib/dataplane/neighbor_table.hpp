@@ -1,0 +1,66 @@
+// IP -> MAC per port, learned from ARP (RFC 826) and IPv6 neighbour
+// discovery (RFC 4861), with a rate limit on the requests we send for
+// unresolved addresses.
+//
+// Concurrency: owned by the control core. In single-lcore mode the worker
+// runs on the same lcore and reads it directly; with separate worker lcores
+// the control core will publish copies over the per-worker rings (data-plane
+// issue), so nothing here is shared between threads.
+#pragma once
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <array>
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "net/ip_address.hpp"
+
+namespace ipsecgw::dataplane {
+
+class NeighborTable {
+ public:
+  // Packets waiting for one address (DESIGN.md: a bounded queue), and
+  // addresses tracked at all: beyond these, packets are dropped (NoNeighbor)
+  // rather than memory spent on whatever a sender asks us to resolve.
+  static constexpr size_t kMaxHeld = 8;
+  static constexpr size_t kMaxEntries = 4096;
+
+  ~NeighborTable();
+
+  // The MAC for `ip` on `port`, or nullptr while unresolved.
+  const rte_ether_addr* lookup(uint16_t port, const IpAddress& ip) const;
+  // Records the MAC; packets that were waiting for it are moved to
+  // `released` (room for kMaxHeld) and their number returned.
+  size_t learn(uint16_t port, const IpAddress& ip, const rte_ether_addr& mac, rte_mbuf** released);
+  // Holds `m` until `ip` resolves. False when its queue (or the table) is
+  // full: the caller drops the packet.
+  bool hold(uint16_t port, const IpAddress& ip, rte_mbuf* m);
+  // True if a request for `ip` should go out now (at most one per second per
+  // address), and records that it did.
+  bool shouldSolicit(uint16_t port, const IpAddress& ip, uint64_t nowMs);
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Key {
+    uint16_t port;
+    IpAddress ip;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+  struct Entry {
+    rte_ether_addr mac{};
+    bool resolved = false;
+    uint64_t lastSolicitMs = 0;
+    std::array<rte_mbuf*, kMaxHeld> held{};
+    uint8_t nHeld = 0;
+  };
+  Entry* entry(uint16_t port, const IpAddress& ip);
+  std::unordered_map<Key, Entry, KeyHash> entries_;
+};
+
+}  // namespace ipsecgw::dataplane

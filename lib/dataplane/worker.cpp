@@ -1,0 +1,339 @@
+#include "dataplane/worker.hpp"
+
+#include <rte_ethdev.h>
+
+#include <cstring>
+
+#include "dataplane/local_services.hpp"
+#include "dataplane/mbuf_packet.hpp"
+#include "esp/esp_inbound.hpp"
+#include "net/checksum.hpp"
+#include "net/flow_key.hpp"
+#include "net/ip.hpp"
+#include "net/ip_layout.hpp"
+#include "policy/inbound_check.hpp"
+#include "util/byte_order.hpp"
+
+namespace ipsecgw::dataplane {
+
+namespace {
+
+constexpr uint32_t kEth = RTE_ETHER_HDR_LEN;
+
+std::span<const uint8_t> ipBytes(const rte_mbuf* m) {
+  return {rte_pktmbuf_mtod(m, const uint8_t*), m->data_len};
+}
+
+IpAddress destinationOf(const uint8_t* ip) {
+  return (ip[0] >> 4) == 4 ? IpAddress::v4(ip + ip::kV4Dst) : IpAddress::v6(ip + ip::kV6Dst);
+}
+
+// A router decrements TTL / hop limit (RFC 791, RFC 8200); false when the
+// packet must not be forwarded. The IPv4 checksum is patched (RFC 1624).
+bool decrementTtl(uint8_t* ip) {
+  if ((ip[0] >> 4) == 4) {
+    if (ip[ip::kV4Ttl] <= 1) return false;
+    uint16_t before = loadBe16(ip + ip::kV4Ttl);
+    ip[ip::kV4Ttl]--;
+    storeBe16(ip + ip::kV4Checksum, checksumUpdate16(loadBe16(ip + ip::kV4Checksum), before, loadBe16(ip + ip::kV4Ttl)));
+    return true;
+  }
+  if (ip[ip::kV6HopLimit] <= 1) return false;
+  ip[ip::kV6HopLimit]--;
+  return true;
+}
+
+// Packets bound for one SA, gathered so the ESP routines see bursts.
+struct SaGroups {
+  uint32_t sa[Worker::kBurst];
+  rte_mbuf* pkts[Worker::kBurst];
+  uint32_t n = 0;
+
+  void add(uint32_t saIndex, rte_mbuf* m) {
+    sa[n] = saIndex;
+    pkts[n++] = m;
+  }
+  // Calls fn(saIndex, mbufs, count) once per distinct SA, in order of first
+  // appearance, with that SA's packets in arrival order.
+  template <typename Fn>
+  void forEach(Fn&& fn) {
+    bool done[Worker::kBurst] = {};
+    for (uint32_t i = 0; i < n; ++i) {
+      if (done[i]) continue;
+      rte_mbuf* run[Worker::kBurst];
+      uint32_t k = 0;
+      for (uint32_t j = i; j < n; ++j)
+        if (!done[j] && sa[j] == sa[i]) {
+          run[k++] = pkts[j];
+          done[j] = true;
+        }
+      fn(sa[i], run, k);
+    }
+  }
+};
+
+}  // namespace
+
+Worker::Worker(GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool)
+    : t_(tables), engine_(engine), pool_(pool), tx_(tables.ports.size()) {}
+
+Worker::~Worker() { flush(); }
+
+void Worker::drop(rte_mbuf* m, DropReason why) {
+  counters_.drops[static_cast<size_t>(why)]++;
+  rte_pktmbuf_free(m);
+}
+
+uint32_t Worker::poll(uint64_t nowMs) {
+  nowMs_ = nowMs;
+  uint32_t total = 0;
+  for (uint16_t p = 0; p < t_.ports.size(); ++p) {
+    rte_mbuf* pkts[kBurst];
+    uint16_t n = rte_eth_rx_burst(t_.ports[p].ethdev->id(), 0, pkts, kBurst);
+    if (n == 0) continue;
+    counters_.rxPackets += n;
+    total += n;
+    receive(p, pkts, n);
+  }
+  flush();
+  return total;
+}
+
+void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
+  const GatewayPort& p = t_.ports[port];
+  rte_mbuf* outbound[kBurst];
+  rte_mbuf* inbound[kBurst];
+  uint32_t nOut = 0, nIn = 0;
+  rte_mbuf* released[NeighborTable::kMaxHeld];
+  size_t nReleased = 0;
+
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (m->nb_segs != 1) {
+      drop(m, DropReason::Chained);
+      continue;
+    }
+    if (m->data_len < kEth) {
+      drop(m, DropReason::Malformed);
+      continue;
+    }
+    const uint8_t* eth = rte_pktmbuf_mtod(m, const uint8_t*);
+    const auto* dstMac = reinterpret_cast<const rte_ether_addr*>(eth);
+    if (!rte_is_same_ether_addr(dstMac, &p.ethdev->mac()) && !rte_is_multicast_ether_addr(dstMac)) {
+      drop(m, DropReason::NotForUs);
+      continue;
+    }
+    const uint16_t type = loadBe16(eth + 12);
+    if (type == RTE_ETHER_TYPE_ARP) {
+      if (handleArp(t_, port, m, released, nReleased)) {
+        counters_.localReplies++;
+        sendFrame(port, m);
+      } else {
+        rte_pktmbuf_free(m);
+      }
+      sendReleased(port, released, nReleased);
+      continue;
+    }
+    if (type != RTE_ETHER_TYPE_IPV4 && type != RTE_ETHER_TYPE_IPV6) {
+      drop(m, DropReason::UnsupportedProtocol);
+      continue;
+    }
+    const uint8_t* ip = eth + kEth;
+    IpLayout lay;
+    if (DropReason r = locateUpperLayer({ip, m->data_len - kEth}, lay); r != DropReason::None) {
+      drop(m, r);
+      continue;
+    }
+    if (lay.family == IpFamily::V4 && checksumFinish(checksumPartial(ip, lay.headerLen)) != 0) {
+      drop(m, DropReason::BadIpChecksum);
+      continue;
+    }
+    if (lay.family == IpFamily::V6 && isNeighborDiscovery(ip, lay.totalLen)) {
+      if (handleNeighborDiscovery(t_, port, m, released, nReleased)) {
+        counters_.localReplies++;
+        sendFrame(port, m);
+      } else {
+        rte_pktmbuf_free(m);
+      }
+      sendReleased(port, released, nReleased);
+      continue;
+    }
+    const IpAddress dst = destinationOf(ip);
+    if (t_.localPort(dst) >= 0) {
+      const bool esp = lay.upperProtocol == ip::kProtoEsp ||
+                       (lay.upperProtocol == ip::kProtoUdp && lay.totalLen >= lay.headerLen + ip::kUdpHeader &&
+                        loadBe16(ip + lay.headerLen + 2) == ip::kNatTPort);
+      if (esp) {
+        rte_pktmbuf_adj(m, kEth);
+        inbound[nIn++] = m;
+      } else if (deliverLocal(port, m, lay.family == IpFamily::V4)) {
+        counters_.localReplies++;
+        sendFrame(port, m);
+      } else {
+        drop(m, DropReason::LocalUnhandled);
+      }
+      continue;
+    }
+    rte_pktmbuf_adj(m, kEth);
+    if (p.role == PortRole::Protected) {
+      outbound[nOut++] = m;
+      continue;
+    }
+    // RFC 4301 5.2: plaintext arriving on the unprotected side passes only
+    // where the SPD says BYPASS.
+    FlowKey key;
+    const policy::Policy* pol = nullptr;
+    if (parseFlowKey(ipBytes(m), key) == DropReason::None) pol = t_.spd->lookup(key);
+    if (pol && pol->action == policy::PolicyAction::Bypass)
+      forwardPlain(m);
+    else
+      drop(m, pol ? DropReason::PolicyDiscard : DropReason::NoPolicy);
+  }
+  if (nOut) protect(outbound, nOut);
+  if (nIn) unprotect(inbound, nIn);
+}
+
+bool Worker::deliverLocal(uint16_t port, rte_mbuf* m, bool v4) {
+  return v4 ? answerEchoV4(t_.ports[port], m) : answerEchoV6(t_.ports[port], m);
+}
+
+void Worker::protect(rte_mbuf** pkts, uint32_t n) {
+  SaGroups groups;
+  for (uint32_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    FlowKey key;
+    if (DropReason r = parseFlowKey(ipBytes(m), key); r != DropReason::None) {
+      drop(m, r);
+      continue;
+    }
+    const policy::Policy* pol = t_.spd->lookup(key);
+    if (!pol) {
+      drop(m, DropReason::NoPolicy);
+    } else if (pol->action == policy::PolicyAction::Discard) {
+      drop(m, DropReason::PolicyDiscard);
+    } else if (pol->action == policy::PolicyAction::Bypass) {
+      forwardPlain(m);
+    } else if (pol->saIndex >= t_.outbound.size() || !t_.outbound[pol->saIndex]) {
+      drop(m, DropReason::NoSa);
+    } else if (!decrementTtl(rte_pktmbuf_mtod(m, uint8_t*))) {
+      drop(m, DropReason::TtlExpired);
+    } else {
+      groups.add(pol->saIndex, m);
+    }
+  }
+  groups.forEach([&](uint32_t saIndex, rte_mbuf** run, uint32_t k) {
+    DropReason why[kBurst];
+    uint32_t ok = encapsulateMbufs(*t_.outbound[saIndex], engine_, {run, k}, {why, k});
+    for (uint32_t j = 0; j < ok; ++j) route(run[j]);
+    for (uint32_t j = ok; j < k; ++j) drop(run[j], why[j]);
+  });
+}
+
+void Worker::unprotect(rte_mbuf** pkts, uint32_t n) {
+  SaGroups groups;
+  for (uint32_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    uint32_t spi;
+    if (DropReason r = esp::peekEspSpi(ipBytes(m), spi); r != DropReason::None) {
+      drop(m, r);
+      continue;
+    }
+    uint32_t idx = t_.sad->lookup(policy::SadKey::make(spi, destinationOf(rte_pktmbuf_mtod(m, uint8_t*))));
+    if (idx == policy::Sad::kNotFound || idx >= t_.inbound.size()) {
+      drop(m, DropReason::UnknownSpi);
+      continue;
+    }
+    groups.add(idx, m);
+  }
+  groups.forEach([&](uint32_t saIndex, rte_mbuf** run, uint32_t k) {
+    InboundSa& in = t_.inbound[saIndex];
+    DropReason why[kBurst];
+    uint32_t ok = decapsulateMbufs(*in.sa, engine_, {run, k}, {why, k});
+    for (uint32_t j = 0; j < ok; ++j) {
+      DropReason r = policy::checkInbound(in.selectors, ipBytes(run[j]));
+      if (r != DropReason::None)
+        drop(run[j], r);
+      else
+        forwardPlain(run[j]);
+    }
+    for (uint32_t j = ok; j < k; ++j) drop(run[j], why[j]);
+  });
+}
+
+void Worker::forwardPlain(rte_mbuf* m) {
+  if (!decrementTtl(rte_pktmbuf_mtod(m, uint8_t*))) {
+    drop(m, DropReason::TtlExpired);
+    return;
+  }
+  route(m);
+}
+
+void Worker::route(rte_mbuf* m) {
+  const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*);
+  const IpAddress dst = destinationOf(ip);
+  const NextHop* hop = t_.routes->lookup(dst);
+  if (!hop) {
+    drop(m, DropReason::NoRoute);
+    return;
+  }
+  const GatewayPort& out = t_.ports[hop->port];
+  if (m->pkt_len > out.mtu) {
+    drop(m, DropReason::MtuExceeded);
+    return;
+  }
+  const IpAddress nextHop = hop->gateway ? *hop->gateway : dst;
+  if (const rte_ether_addr* mac = t_.neighbors.lookup(hop->port, nextHop)) {
+    transmit(hop->port, m, *mac);
+    return;
+  }
+  if (!t_.neighbors.hold(hop->port, nextHop, m)) {
+    drop(m, DropReason::NoNeighbor);
+    return;
+  }
+  if (t_.neighbors.shouldSolicit(hop->port, nextHop, nowMs_))
+    if (rte_mbuf* s = buildSolicitation(out, nextHop, pool_)) sendFrame(hop->port, s);
+}
+
+void Worker::sendReleased(uint16_t port, rte_mbuf** held, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const IpAddress dst = destinationOf(rte_pktmbuf_mtod(held[i], const uint8_t*));
+    const NextHop* hop = t_.routes->lookup(dst);
+    const rte_ether_addr* mac = hop ? t_.neighbors.lookup(port, hop->gateway ? *hop->gateway : dst) : nullptr;
+    if (mac)
+      transmit(port, held[i], *mac);
+    else
+      drop(held[i], DropReason::NoNeighbor);
+  }
+}
+
+void Worker::transmit(uint16_t port, rte_mbuf* m, const rte_ether_addr& dst) {
+  const bool v4 = (rte_pktmbuf_mtod(m, const uint8_t*)[0] >> 4) == 4;
+  auto* eth = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kEth));
+  if (!eth) {
+    drop(m, DropReason::NoHeadroom);
+    return;
+  }
+  std::memcpy(eth, dst.addr_bytes, 6);
+  std::memcpy(eth + 6, t_.ports[port].ethdev->mac().addr_bytes, 6);
+  storeBe16(eth + 12, v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  sendFrame(port, m);
+}
+
+void Worker::sendFrame(uint16_t port, rte_mbuf* m) {
+  TxQueue& q = tx_[port];
+  if (q.n == q.pkts.size()) flush();
+  q.pkts[q.n++] = m;
+}
+
+void Worker::flush() {
+  for (uint16_t p = 0; p < tx_.size(); ++p) {
+    TxQueue& q = tx_[p];
+    if (q.n == 0) continue;
+    uint16_t sent = rte_eth_tx_burst(t_.ports[p].ethdev->id(), 0, q.pkts.data(), q.n);
+    counters_.txPackets += sent;
+    for (uint16_t i = sent; i < q.n; ++i) drop(q.pkts[i], DropReason::TxFull);
+    q.n = 0;
+  }
+}
+
+}  // namespace ipsecgw::dataplane
