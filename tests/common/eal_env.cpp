@@ -1,5 +1,7 @@
 #include "common/eal_env.hpp"
 
+#include "eal/eal_runtime.hpp"
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <unistd.h>
@@ -32,7 +34,7 @@ bool initTestEal(const std::string& name, const std::vector<std::string>& extraA
 }
 
 void cleanupTestEal() {
-  if (ealUp) rte_eal_cleanup();
+  if (ealUp) eal::cleanupAndRemoveRuntimeDir();
   ealUp = false;
 }
 

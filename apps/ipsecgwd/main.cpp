@@ -1,0 +1,165 @@
+// ipsecgwd: the gateway daemon.
+//
+//   ipsecgwd --config FILE [--stats-file FILE] [--no-idle-backoff] -- EAL-ARGS...
+//
+// Reads the configuration, starts the EAL with the given arguments, opens the
+// configured ports (virtual devices are hot-plugged from their device
+// strings), installs SAs, policies and routes, and runs the data path until
+// SIGINT/SIGTERM. This increment runs control services and the worker on the
+// main lcore (single-lcore mode); multi-worker layout is the next step of the
+// data-plane issue.
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <boost/program_options.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config_parser.hpp"
+#include "crypto/engine_factory.hpp"
+#include "dataplane/gateway_builder.hpp"
+#include "dataplane/worker.hpp"
+#include "eal/eal_runtime.hpp"
+#include "stats_report.hpp"
+
+namespace po = boost::program_options;
+using namespace ipsecgw;
+
+namespace {
+
+volatile std::sig_atomic_t gStop = 0;
+void onSignal(int) { gStop = 1; }
+
+struct Options {
+  std::string configPath;
+  std::string statsPath;
+  bool idleBackoff = true;
+  std::vector<std::string> ealArgs;
+};
+
+int fail(const std::string& msg) {
+  std::cerr << "ipsecgwd: " << msg << "\n";
+  return 1;
+}
+
+bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
+  // Everything after "--" belongs to the EAL.
+  int split = argc;
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--") {
+      split = i;
+      break;
+    }
+  po::options_description desc("ipsecgwd --config FILE [options] -- EAL-ARGS");
+  bool noBackoff = false;
+  desc.add_options()("help,h", "this help")("config", po::value(&o.configPath), "gateway configuration (TOML)")(
+      "stats-file", po::value(&o.statsPath), "write counters as JSON to this file on exit")(
+      "no-idle-backoff", po::bool_switch(&noBackoff), "busy-poll even when idle (benchmarks)");
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(split, argv, desc), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      exitCode = 0;
+      return false;
+    }
+    if (o.configPath.empty()) {
+      exitCode = fail("--config is required");
+      return false;
+    }
+  } catch (const std::exception& e) {
+    exitCode = fail(e.what());
+    return false;
+  }
+  o.idleBackoff = !noBackoff;
+  o.ealArgs.push_back(argv[0]);
+  for (int i = split + 1; i < argc; ++i) o.ealArgs.push_back(argv[i]);
+  return true;
+}
+
+// An idle worker backs off (DESIGN.md: several gateways, peers and hosts
+// share two cores): after 1000 empty polls it sleeps 50 us per poll, up to
+// 1 ms once idle for long. Any packet resets it.
+class IdleBackoff {
+ public:
+  explicit IdleBackoff(bool enabled) : enabled_(enabled) {}
+  void after(uint32_t packets) {
+    if (!enabled_) return;
+    if (packets) {
+      idle_ = 0;
+      return;
+    }
+    if (++idle_ < 1000) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(idle_ < 20000 ? 50 : 1000));
+  }
+
+ private:
+  bool enabled_;
+  uint32_t idle_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  int exitCode = 0;
+  if (!parseOptions(argc, argv, o, exitCode)) return exitCode;
+
+  // The configuration is checked before the EAL starts, so a typo costs no
+  // DPDK start-up and leaves nothing behind.
+  config::ConfigResult parsed = config::parseConfigFile(o.configPath);
+  for (const auto& note : parsed.notes) std::cerr << "ipsecgwd: note: " << note << "\n";
+  if (!parsed.config) return fail(parsed.error);
+  if (!parsed.config->gateway.idleBackoff) o.idleBackoff = false;
+
+  std::vector<char*> ealArgv;
+  for (auto& a : o.ealArgs) ealArgv.push_back(a.data());
+  if (rte_eal_init(static_cast<int>(ealArgv.size()), ealArgv.data()) < 0)
+    return fail("EAL initialisation failed (see the EAL's message above)");
+
+  int rc = 0;
+  {
+    const char* engineName =
+        parsed.config->gateway.cryptoEngine == config::CryptoEngineKind::OpenSsl ? "openssl" : "ipsec-mb";
+    auto engine = crypto::makeEngine(engineName);
+    rte_mempool* pool = rte_pktmbuf_pool_create("ipsecgwd_mbufs", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                                static_cast<int>(rte_socket_id()));
+    std::string error;
+    std::unique_ptr<dataplane::GatewayTables> tables;
+    if (!engine)
+      error = std::string("crypto engine ") + engineName + " is not available";
+    else if (!pool)
+      error = "cannot create the mbuf pool (is -m large enough?)";
+    else
+      tables = dataplane::buildGateway(std::move(*parsed.config), *engine, pool, error);
+    if (!tables) {
+      rc = fail(error);
+    } else {
+      std::signal(SIGINT, onSignal);
+      std::signal(SIGTERM, onSignal);
+      std::fprintf(stderr, "ipsecgwd: running: %zu ports, %zu outbound and %zu inbound SAs, engine %s (%s)\n",
+                   tables->ports.size(), tables->outbound.size(), tables->inbound.size(), engine->name().data(),
+                   engine->arch().data());
+      {
+        dataplane::Worker worker(*tables, *engine, pool);
+        IdleBackoff backoff(o.idleBackoff);
+        const uint64_t hz = rte_get_tsc_hz();
+        while (!gStop) backoff.after(worker.poll(rte_get_tsc_cycles() * 1000 / hz));
+        if (!o.statsPath.empty() && !writeStatsFile(o.statsPath, *tables, worker.counters()))
+          std::fprintf(stderr, "ipsecgwd: cannot write %s\n", o.statsPath.c_str());
+      }
+      std::fprintf(stderr, "ipsecgwd: stopping\n");
+    }
+    tables.reset();  // ports closed and unplugged, SAs wiped
+    if (pool) rte_mempool_free(pool);
+  }
+  eal::cleanupAndRemoveRuntimeDir();
+  return rc;
+}

@@ -1,0 +1,174 @@
+#include "config/key_material.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
+
+#include "config/config_error.hpp"
+
+namespace ipsecgw::config {
+
+namespace {
+
+// A key file holds one line of hex; anything near this size is not one.
+constexpr size_t kMaxKeyFileBytes = 4096;
+// The shortest KEYMAT of any transform is 16 bytes (aes128gmac: 16 + 4 salt;
+// null-sha256: 32): shorter hex is not worth hiding.
+constexpr size_t kMinKeyBytes = 16;
+
+int nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool isSeparator(char c) { return c == ' ' || c == ':' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view stripHexPrefix(std::string_view text) {
+  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
+  return text;
+}
+
+// Number of hex digits in `text`, or nullopt on any other character.
+std::optional<size_t> countHexDigits(std::string_view text) {
+  size_t digits = 0;
+  for (char c : text) {
+    if (isSeparator(c)) continue;
+    if (nibble(c) < 0) return std::nullopt;
+    ++digits;
+  }
+  return digits;
+}
+
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
+
+ private:
+  int fd_;
+};
+
+std::string systemError(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+}  // namespace
+
+std::optional<SecretBytes> decodeHexSecret(std::string_view text) {
+  text = stripHexPrefix(text);
+  auto digits = countHexDigits(text);
+  if (!digits || *digits % 2 != 0) return std::nullopt;
+  // Sized once up front: no reallocation, so no stray copies.
+  SecretBytes out(*digits / 2);
+  auto dst = out.mutableView();
+  size_t n = 0;
+  int high = -1;
+  for (char c : text) {
+    if (isSeparator(c)) continue;
+    int v = nibble(c);
+    if (high < 0) {
+      high = v;
+    } else {
+      dst[n++] = static_cast<uint8_t>(high << 4 | v);
+      high = -1;
+    }
+  }
+  return out;
+}
+
+bool looksLikeKeyMaterial(std::string_view text) {
+  auto digits = countHexDigits(stripHexPrefix(text));
+  return digits && *digits >= 2 * kMinKeyBytes;
+}
+
+bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error) {
+  // O_NONBLOCK: a FIFO planted at the path must not hang the daemon in
+  // open(); it is refused below as not a regular file.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    error = "cannot open key file " + quoted(path) + ": " + systemError(errno);
+    return false;
+  }
+  FdCloser closer(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    error = "cannot stat key file " + quoted(path) + ": " + systemError(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error = "key file " + quoted(path) + " is not a regular file";
+    return false;
+  }
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    error = "key file " + quoted(path) + " is accessible by group or others (mode " + mode + "); chmod 600 it";
+    return false;
+  }
+  if (static_cast<uint64_t>(st.st_size) > kMaxKeyFileBytes) {
+    error = "key file " + quoted(path) + " is larger than " + std::to_string(kMaxKeyFileBytes) +
+            " bytes; expected one line of hex";
+    return false;
+  }
+
+  std::array<char, kMaxKeyFileBytes> buf;
+  size_t len = 0;
+  bool ok = true;
+  while (len < buf.size()) {
+    ssize_t r = ::read(fd, buf.data() + len, buf.size() - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      error = "cannot read key file " + quoted(path) + ": " + systemError(errno);
+      ok = false;
+      break;
+    }
+    if (r == 0) break;
+    len += static_cast<size_t>(r);
+  }
+  if (ok) {
+    std::string_view text(buf.data(), len);
+    auto decoded = decodeHexSecret(text.substr(0, text.find('\n')));
+    if (!decoded || decoded->empty()) {
+      error = "the first line of key file " + quoted(path) + " is not hex KEYMAT (content not shown)";
+      ok = false;
+    } else {
+      out = std::move(*decoded);
+    }
+  }
+  // Single exit for the buffer: wiped on success and on failure alike.
+  secureWipe(buf.data(), buf.size());
+  return ok;
+}
+
+size_t keymatLength(esp::Transform t) {
+  const esp::TransformInfo& info = esp::transformInfo(t);
+  return size_t{info.cipherKeyLen} + info.saltLen + info.authKeyLen;
+}
+
+std::optional<std::string> keyLengthError(esp::Transform t, size_t got) {
+  size_t want = keymatLength(t);
+  if (got == want) return std::nullopt;
+  const esp::TransformInfo& info = esp::transformInfo(t);
+  std::string parts;
+  auto part = [&](uint8_t n, const char* what) {
+    if (n == 0) return;
+    if (!parts.empty()) parts += " + ";
+    parts += std::to_string(n) + " " + what;
+  };
+  part(info.cipherKeyLen, "cipher key");
+  part(info.saltLen, "salt");
+  part(info.authKeyLen, "integrity key");
+  return std::string(info.name) + " needs " + std::to_string(want) + " bytes of KEYMAT (" + parts + "), got " +
+         std::to_string(got);
+}
+
+}  // namespace ipsecgw::config

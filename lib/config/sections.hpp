@@ -1,0 +1,46 @@
+// The section parsers, one file each, run in this order so that every
+// reference points backwards: gateway, ports, routes (-> ports), SAs
+// (-> port addresses), policies (-> SAs), then the checks that need
+// everything (cross_checks.cpp). The order of tables in the file does not
+// matter. Each throws ConfigError on the first problem.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "config/config_error.hpp"
+#include "config/gateway_config.hpp"
+
+namespace ipsecgw::config {
+
+// State the parse carries besides the result.
+struct ParseContext {
+  std::string baseDir;         // relative key_file paths start here ("" = cwd)
+  bool sourceShared = false;   // the config file is readable by group or others
+  std::vector<std::pair<Where, std::string>> notes;
+};
+
+// Names of enumerators, index = enumerator value.
+inline constexpr std::array<std::string_view, 2> kDirectionNames = {"inbound", "outbound"};
+
+inline std::string_view familyName(IpFamily f) { return f == IpFamily::V4 ? "IPv4" : "IPv6"; }
+inline std::string_view familyName(const IpAddress& a) { return familyName(a.family); }
+
+// Refuses unknown top-level keys; notes the reserved ones (ike, connections).
+void checkTopLevel(const toml::table& root, ParseContext& ctx);
+
+GatewaySettings parseGatewaySection(const toml::table& root);
+std::vector<PortConfig> parsePortSections(const toml::table& root);
+std::vector<RouteConfig> parseRouteSections(const toml::table& root, const std::vector<PortConfig>& ports);
+std::vector<SaSpec> parseSaSections(const toml::table& root, const std::vector<PortConfig>& ports, ParseContext& ctx);
+std::vector<PolicySpec> parsePolicySections(const toml::table& root, const std::vector<SaSpec>& sas);
+
+// Checks across sections once all are read.
+void crossCheck(const toml::table& root, const GatewayConfig& config, ParseContext& ctx);
+
+}  // namespace ipsecgw::config

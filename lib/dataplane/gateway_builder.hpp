@@ -1,0 +1,23 @@
+// Turns a validated configuration into live tables: opens the ports, adds
+// connected and static routes, creates the SAs (wiping the configured keys as
+// each crypto session takes them), and builds the SPD and SAD. Control plane;
+// needs a running EAL.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <memory>
+#include <string>
+
+#include "config/gateway_config.hpp"
+#include "dataplane/gateway_tables.hpp"
+#include "esp/crypto_engine.hpp"
+
+namespace ipsecgw::dataplane {
+
+// Returns nullptr and sets `error` (naming the item) if anything refuses;
+// what was set up so far is released.
+std::unique_ptr<GatewayTables> buildGateway(config::GatewayConfig&& config, esp::CryptoEngine& engine,
+                                            rte_mempool* pool, std::string& error);
+
+}  // namespace ipsecgw::dataplane
