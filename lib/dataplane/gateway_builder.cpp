@@ -1,10 +1,19 @@
 #include "dataplane/gateway_builder.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace ipsecgw::dataplane {
 
 namespace {
+
+// The largest inner packet an SA can carry without exceeding `egressMtu`:
+// ESP body (payload + pad + 2-byte trailer) is a multiple of the block size.
+uint16_t innerMtuFor(const esp::SecurityAssociation& sa, uint16_t egressMtu) {
+  const int room = int{egressMtu} - int(sa.headerOverhead()) - int{sa.info().icvLen};
+  const int body = room - room % sa.info().blockLen;
+  return static_cast<uint16_t>(std::max(body - 2, 0));
+}
 
 bool openPorts(config::GatewayConfig& cfg, rte_mempool* pool, GatewayTables& t, std::string& error) {
   for (auto& pc : cfg.ports) {
@@ -58,7 +67,13 @@ std::unique_ptr<GatewayTables> buildGateway(config::GatewayConfig&& cfg, esp::Cr
       return nullptr;
     }
     if (out) {
+      const NextHop* hop = t->routes->lookup(sa->config().remoteAddress);
+      if (!hop) {
+        error = "sa " + spec.name + ": no route to its remote address " + sa->config().remoteAddress.toString();
+        return nullptr;
+      }
       outboundIndex[spec.name] = static_cast<uint32_t>(t->outbound.size());
+      t->outboundInnerMtu.push_back(innerMtuFor(*sa, t->ports[hop->port].mtu));
       t->outbound.push_back(std::move(sa));
     } else {
       uint32_t idx = static_cast<uint32_t>(t->inbound.size());

@@ -52,6 +52,9 @@ struct InboundSa {
 struct GatewayTables {
   std::vector<GatewayPort> ports;
   std::vector<esp::SecurityAssociationPtr> outbound;  // indexed by Policy::saIndex
+  // Per outbound SA: the largest inner packet that still fits the egress MTU
+  // after ESP (decided once per SA). TCP MSS is clamped to it.
+  std::vector<uint16_t> outboundInnerMtu;
   std::vector<InboundSa> inbound;                      // indexed by the SAD's value
   policy::SpdPtr spd;                                  // outbound SPD
   policy::SadPtr sad;

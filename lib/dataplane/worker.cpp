@@ -11,6 +11,7 @@
 #include "net/flow_key.hpp"
 #include "net/ip.hpp"
 #include "net/ip_layout.hpp"
+#include "net/tcp_mss.hpp"
 #include "policy/inbound_check.hpp"
 #include "util/byte_order.hpp"
 
@@ -217,7 +218,12 @@ void Worker::protect(rte_mbuf** pkts, uint32_t n) {
       drop(m, DropReason::NoSa);
     } else if (!decrementTtl(rte_pktmbuf_mtod(m, uint8_t*))) {
       drop(m, DropReason::TtlExpired);
+    } else if (m->pkt_len > t_.outboundInnerMtu[pol->saIndex]) {
+      drop(m, DropReason::MtuExceeded);  // ICMP "too big" / fragmentation: next increment
     } else {
+      const uint16_t innerMtu = t_.outboundInnerMtu[pol->saIndex];
+      uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*);
+      clampTcpMss(ip, m->data_len, static_cast<uint16_t>(innerMtu - (key.src.isV4() ? 40 : 60)));
       groups.add(pol->saIndex, m);
     }
   }
