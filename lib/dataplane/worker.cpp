@@ -126,12 +126,7 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
     const uint16_t type = loadBe16(eth + 12);
     if (type == RTE_ETHER_TYPE_ARP) {
-      if (handleArp(t_, port, m, released, nReleased)) {
-        counters_.localReplies++;
-        sendFrame(port, m);
-      } else {
-        rte_pktmbuf_free(m);
-      }
+      replyOrFree(port, m, handleArp(t_, port, m, released, nReleased));
       sendReleased(port, released, nReleased);
       continue;
     }
@@ -150,12 +145,7 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     if (lay.family == IpFamily::V6 && isNeighborDiscovery(ip, lay.totalLen)) {
-      if (handleNeighborDiscovery(t_, port, m, released, nReleased)) {
-        counters_.localReplies++;
-        sendFrame(port, m);
-      } else {
-        rte_pktmbuf_free(m);
-      }
+      replyOrFree(port, m, handleNeighborDiscovery(t_, port, m, released, nReleased));
       sendReleased(port, released, nReleased);
       continue;
     }
@@ -168,8 +158,7 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
         rte_pktmbuf_adj(m, kEth);
         inbound[nIn++] = m;
       } else if (deliverLocal(port, m, lay.family == IpFamily::V4)) {
-        counters_.localReplies++;
-        sendFrame(port, m);
+        replyOrFree(port, m, true);
       } else {
         drop(m, DropReason::LocalUnhandled);
       }
@@ -192,6 +181,15 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   }
   if (nOut) protect(outbound, nOut);
   if (nIn) unprotect(inbound, nIn);
+}
+
+void Worker::replyOrFree(uint16_t port, rte_mbuf* m, bool isReply) {
+  if (!isReply) {
+    rte_pktmbuf_free(m);  // consumed (learned from), not an error
+    return;
+  }
+  counters_.localReplies++;
+  sendFrame(port, m);
 }
 
 bool Worker::deliverLocal(uint16_t port, rte_mbuf* m, bool v4) {

@@ -51,6 +51,7 @@ class Worker {
 
   void receive(uint16_t port, rte_mbuf** pkts, uint16_t n);
   bool deliverLocal(uint16_t port, rte_mbuf* m, bool v4);  // m at Ethernet
+  void replyOrFree(uint16_t port, rte_mbuf* m, bool isReply);  // after a local service ran
   void protect(rte_mbuf** pkts, uint32_t n);               // m at IP
   void unprotect(rte_mbuf** pkts, uint32_t n);
   void forwardPlain(rte_mbuf* m);                          // decrements TTL, then routes

@@ -197,16 +197,8 @@ void encapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::span<P
 uint32_t espEncapsulate(SecurityAssociation& sa, CryptoEngine& engine, std::span<PacketBuffer*> pkts,
                         std::span<DropReason> reasons) {
   assert(sa.direction() == Direction::Outbound);
-  for (size_t off = 0; off < pkts.size(); off += kBurstChunk) {
-    size_t n = std::min<size_t>(kBurstChunk, pkts.size() - off);
-    encapsulateChunk(sa, engine, pkts.subspan(off, n), reasons.subspan(off, n));
-  }
-  // Usually nothing failed and the burst stays as it is.
-  bool anyFailed = false;
-  for (size_t i = 0; i < pkts.size(); ++i) anyFailed |= reasons[i] != DropReason::None;
-  uint32_t good = anyFailed ? compactBurst(pkts, reasons) : static_cast<uint32_t>(pkts.size());
-  sa.counters().drops += pkts.size() - good;
-  return good;
+  return processInChunks(pkts, reasons, kBurstChunk, sa.counters().drops,
+                         [&](auto chunkPkts, auto chunkReasons) { encapsulateChunk(sa, engine, chunkPkts, chunkReasons); });
 }
 
 }  // namespace ipsecgw::esp
