@@ -64,13 +64,15 @@ std::string syntaxMessage(std::string_view description) {
 }
 
 GatewayConfig parseDocument(const toml::table& root, ParseContext& ctx) {
-  checkTopLevel(root, ctx);
+  topLevel(root);  // unknown top-level keys fail first
   GatewayConfig c;
   c.gateway = parseGatewaySection(root);
   c.ports = parsePortSections(root);
   c.routes = parseRouteSections(root, c.ports);
   c.sas = parseSaSections(root, c.ports, ctx);
   c.policies = parsePolicySections(root, c.sas);
+  c.ike = parseIkeSection(root);
+  c.connections = parseConnectionSections(root, c.ports, ctx);
   crossCheck(root, c, ctx);
   return c;
 }

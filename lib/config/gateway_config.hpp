@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/connection_config.hpp"
 #include "esp/security_association.hpp"
 #include "net/ip_address.hpp"
 #include "policy/spd.hpp"
@@ -76,6 +77,8 @@ struct GatewayConfig {
   std::vector<RouteConfig> routes;
   std::vector<SaSpec> sas;
   std::vector<PolicySpec> policies;
+  IkeSettings ike;
+  std::vector<ConnectionConfig> connections;  // IKEv2 peers, file order
 };
 
 }  // namespace ipsecgw::config

@@ -85,12 +85,28 @@ std::optional<SecretBytes> decodeHexSecret(std::string_view text) {
   return out;
 }
 
+std::optional<SecretBytes> decodePsk(std::string_view text) {
+  // strongSwan's rule (swanctl.conf secrets): "0x..." is hex, anything else
+  // is the key's bytes as written. A CR left by an editor is not part of it.
+  if (text.starts_with("0x") || text.starts_with("0X")) return decodeHexSecret(text);
+  if (text.ends_with('\r')) text.remove_suffix(1);
+  if (text.empty()) return std::nullopt;
+  return SecretBytes(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
 bool looksLikeKeyMaterial(std::string_view text) {
   auto digits = countHexDigits(stripHexPrefix(text));
   return digits && *digits >= 2 * kMinKeyBytes;
 }
 
-bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error) {
+namespace {
+
+// The one place that opens a secret file: regular file, mode & 077 == 0,
+// bounded size, buffer wiped on every exit. `decode` turns the first line
+// into the secret; `what` names the expected content in messages.
+template <class Decode>
+bool readSecretFile(const std::string& path, SecretBytes& out, std::string& error, std::string_view what,
+                    Decode decode) {
   // O_NONBLOCK: a FIFO planted at the path must not hang the daemon in
   // open(); it is refused below as not a regular file.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -116,7 +132,7 @@ bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error) 
   }
   if (static_cast<uint64_t>(st.st_size) > kMaxKeyFileBytes) {
     error = "key file " + quoted(path) + " is larger than " + std::to_string(kMaxKeyFileBytes) +
-            " bytes; expected one line of hex";
+            " bytes; expected one line of " + std::string(what);
     return false;
   }
 
@@ -136,9 +152,9 @@ bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error) 
   }
   if (ok) {
     std::string_view text(buf.data(), len);
-    auto decoded = decodeHexSecret(text.substr(0, text.find('\n')));
+    std::optional<SecretBytes> decoded = decode(text.substr(0, text.find('\n')));
     if (!decoded || decoded->empty()) {
-      error = "the first line of key file " + quoted(path) + " is not hex KEYMAT (content not shown)";
+      error = "the first line of key file " + quoted(path) + " is not " + std::string(what) + " (content not shown)";
       ok = false;
     } else {
       out = std::move(*decoded);
@@ -147,6 +163,16 @@ bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error) 
   // Single exit for the buffer: wiped on success and on failure alike.
   secureWipe(buf.data(), buf.size());
   return ok;
+}
+
+}  // namespace
+
+bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error) {
+  return readSecretFile(path, out, error, "hex KEYMAT", decodeHexSecret);
+}
+
+bool readPskFile(const std::string& path, SecretBytes& out, std::string& error) {
+  return readSecretFile(path, out, error, "a pre-shared key", decodePsk);
 }
 
 size_t keymatLength(esp::Transform t) {

@@ -20,6 +20,10 @@ namespace ipsecgw::config {
 // freed heap. nullopt on a non-hex character or an odd digit count.
 std::optional<SecretBytes> decodeHexSecret(std::string_view text);
 
+// A pre-shared key as strongSwan reads one: "0x" and hex, or the text's own
+// bytes. nullopt when empty or bad hex.
+std::optional<SecretBytes> decodePsk(std::string_view text);
+
 // Whether `text` looks like hex key material (16+ bytes of hex): used to keep
 // a key pasted into the wrong field out of messages.
 bool looksLikeKeyMaterial(std::string_view text);
@@ -30,6 +34,9 @@ bool looksLikeKeyMaterial(std::string_view text);
 // check and read cannot slip a different file in. On failure returns false
 // and sets `error` (which names the path, never the content).
 bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error);
+
+// The same checks for a file whose first line is a PSK (decodePsk).
+bool readPskFile(const std::string& path, SecretBytes& out, std::string& error);
 
 // Bytes of KEYMAT `t` takes: cipher key || salt || integrity key.
 size_t keymatLength(esp::Transform t);

@@ -1,6 +1,7 @@
 // The section parsers, one file each, run in this order so that every
 // reference points backwards: gateway, ports, routes (-> ports), SAs
-// (-> port addresses), policies (-> SAs), then the checks that need
+// (-> port addresses), policies (-> SAs), ike, connections (-> port
+// addresses), then the checks that need
 // everything (cross_checks.cpp). The order of tables in the file does not
 // matter. Each throws ConfigError on the first problem.
 #pragma once
@@ -15,6 +16,7 @@
 
 #include "config/config_error.hpp"
 #include "config/gateway_config.hpp"
+#include "config/table_reader.hpp"
 
 namespace ipsecgw::config {
 
@@ -31,14 +33,17 @@ inline constexpr std::array<std::string_view, 2> kDirectionNames = {"inbound", "
 inline std::string_view familyName(IpFamily f) { return f == IpFamily::V4 ? "IPv4" : "IPv6"; }
 inline std::string_view familyName(const IpAddress& a) { return familyName(a.family); }
 
-// Refuses unknown top-level keys; notes the reserved ones (ike, connections).
-void checkTopLevel(const toml::table& root, ParseContext& ctx);
+// A reader of the file's top level: refuses unknown top-level keys.
+TableReader topLevel(const toml::table& root);
 
 GatewaySettings parseGatewaySection(const toml::table& root);
 std::vector<PortConfig> parsePortSections(const toml::table& root);
 std::vector<RouteConfig> parseRouteSections(const toml::table& root, const std::vector<PortConfig>& ports);
 std::vector<SaSpec> parseSaSections(const toml::table& root, const std::vector<PortConfig>& ports, ParseContext& ctx);
 std::vector<PolicySpec> parsePolicySections(const toml::table& root, const std::vector<SaSpec>& sas);
+IkeSettings parseIkeSection(const toml::table& root);
+std::vector<ConnectionConfig> parseConnectionSections(const toml::table& root, const std::vector<PortConfig>& ports,
+                                                      ParseContext& ctx);
 
 // Checks across sections once all are read.
 void crossCheck(const toml::table& root, const GatewayConfig& config, ParseContext& ctx);

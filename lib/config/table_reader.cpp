@@ -1,5 +1,6 @@
 #include "config/table_reader.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 #include "config/spelling.hpp"
@@ -87,6 +88,38 @@ std::optional<std::string_view> TableReader::optionalText(std::string_view key) 
   return std::string_view(s->get());
 }
 
+std::vector<std::string_view> TableReader::textList(std::string_view key) const {
+  std::vector<std::string_view> out;
+  const toml::node* n = node(key);
+  if (!n) return out;
+  if (const auto* s = n->as_string()) {
+    out.push_back(s->get());
+    return out;
+  }
+  const auto* arr = n->as_array();
+  if (!arr) fail(key, wrongType("a string or an array of strings", *n));
+  for (const toml::node& e : *arr) {
+    const auto* s = e.as_string();
+    if (!s) throw ConfigError(whereOf(e.source(), pathOf(key)), wrongType("a string", e));
+    out.push_back(s->get());
+  }
+  return out;
+}
+
+std::optional<double> TableReader::optionalNumber(std::string_view key, double lo, double hi) const {
+  const toml::node* n = node(key);
+  if (!n) return std::nullopt;
+  double v = 0;
+  if (const auto* f = n->as_floating_point())
+    v = f->get();
+  else if (const auto* i = n->as_integer())
+    v = static_cast<double>(i->get());
+  else
+    fail(key, wrongType("a number", *n));
+  if (!(v >= lo && v <= hi)) fail(key, "out of range (" + std::to_string(lo) + ".." + std::to_string(hi) + ")");
+  return v;
+}
+
 std::optional<bool> TableReader::optionalBool(std::string_view key) const {
   const toml::node* n = node(key);
   if (!n) return std::nullopt;
@@ -143,6 +176,29 @@ std::optional<TableReader> TableReader::optionalTable(std::string_view key, std:
   const auto* t = n->as_table();
   if (!t) fail(key, wrongType("a table such as { key = value }", *n));
   return TableReader(*t, pathOf(key), known);
+}
+
+std::vector<std::pair<std::string_view, TableReader>> TableReader::namedTables(
+    std::string_view key, std::span<const std::string_view> known) const {
+  std::vector<std::pair<std::string_view, TableReader>> out;
+  const toml::node* n = node(key);
+  if (!n) return out;
+  const auto* t = n->as_table();
+  if (!t) fail(key, wrongType("a table of named tables", *n));
+  std::vector<std::pair<const toml::key*, const toml::table*>> entries;
+  for (const auto& [k, v] : *t) {
+    const auto* sub = v.as_table();
+    if (!sub) throw ConfigError(whereOf(v.source(), pathOf(key) + "." + std::string(k.str())), wrongType("a table", v));
+    entries.emplace_back(&k, sub);
+  }
+  // toml::table iterates by key; operators expect the file's order.
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return std::tuple(a.first->source().begin.line, a.first->source().begin.column) <
+           std::tuple(b.first->source().begin.line, b.first->source().begin.column);
+  });
+  for (const auto& [k, sub] : entries)
+    out.emplace_back(k->str(), TableReader(*sub, pathOf(key) + "." + std::string(k->str()), known));
+  return out;
 }
 
 std::vector<std::pair<const toml::table*, std::string>> tablesOf(const toml::table& root, std::string_view key) {

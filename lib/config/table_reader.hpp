@@ -54,7 +54,12 @@ class TableReader {
   std::optional<std::string_view> optionalText(std::string_view key) const;
   std::string_view text(std::string_view key) const { return need(key, optionalText(key)); }
 
+  // A string or an array of strings (swanctl's comma lists), in order; empty
+  // when absent. Views into the TOML tree, like optionalText.
+  std::vector<std::string_view> textList(std::string_view key) const;
+
   std::optional<bool> optionalBool(std::string_view key) const;
+  std::optional<double> optionalNumber(std::string_view key, double lo, double hi) const;
 
   template <std::integral T>
   std::optional<T> optionalInteger(std::string_view key, T lo = std::numeric_limits<T>::min(),
@@ -89,6 +94,10 @@ class TableReader {
 
   // An inline or sub-table; checked against `known` like any table.
   std::optional<TableReader> optionalTable(std::string_view key, std::span<const std::string_view> known) const;
+  // The tables under `key` named by their keys (swanctl's children.<name>),
+  // in file order, each checked against `known`. Empty when absent.
+  std::vector<std::pair<std::string_view, TableReader>> namedTables(std::string_view key,
+                                                                    std::span<const std::string_view> known) const;
 
  private:
   template <class T>

@@ -3,8 +3,13 @@
 // marker, so editing kBase does not silently shift what a test checks.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -94,5 +99,32 @@ inline int lineOf(std::string_view text, std::string_view marker, int occurrence
   for (size_t i = 0; i < pos; ++i) line += text[i] == '\n';
   return line;
 }
+
+// A fresh directory under /tmp, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/ipsecgw-config-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+  std::string write(const std::string& name, std::string_view content, mode_t mode) const {
+    std::string p = path_ + "/" + name;
+    {
+      std::ofstream f(p, std::ios::binary);
+      f << content;
+    }
+    REQUIRE(::chmod(p.c_str(), mode) == 0);
+    return p;
+  }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace ipsecgw::config::test

@@ -157,19 +157,6 @@ TEST_CASE("policies keep file order whatever the priority", "[config]") {
   CHECK(r.config->policies[1].name == "lan-in");
 }
 
-TEST_CASE("reserved ike and connections tables are accepted with a note", "[config]") {
-  std::string text = test::baseConfig() + "\n[ike]\nwhatever = 1\n\n[[connections]]\nname = \"x\"\n";
-  ConfigResult r = parseConfigString(text, "test.toml");
-  INFO(r.error);
-  REQUIRE(r.ok());
-  REQUIRE(r.notes.size() == 2);
-  int ikeLine = test::lineOf(text, "[ike]");
-  bool found = false;
-  for (const std::string& n : r.notes)
-    found |= n.starts_with("test.toml:" + std::to_string(ikeLine) + ":") && n.find("ike: ignored") != std::string::npos;
-  CHECK(found);
-}
-
 TEST_CASE("an outbound SA no policy names draws a note", "[config]") {
   std::string text = test::replaced(test::baseConfig(), "sa = \"out\"", "");
   text = test::replaced(text, "action = \"protect\"", "action = \"bypass\"");
@@ -179,4 +166,20 @@ TEST_CASE("an outbound SA no policy names draws a note", "[config]") {
   REQUIRE(r.notes.size() == 1);
   CHECK(r.notes[0] == "test.toml:" + std::to_string(test::lineOf(text, "[[sa]]")) +
                           ":1: sa[0]: outbound SA \"out\" is named by no policy and will carry nothing");
+}
+
+TEST_CASE("the example IKE config parses to the values it spells out", "[config][ike]") {
+  ConfigResult r = parseConfigFile(std::string(IPSECGW_SOURCE_DIR) + "/config/example-ike-gateway.toml");
+  INFO(r.error);
+  REQUIRE(r.ok());
+  REQUIRE(r.config->connections.size() == 1);
+  const ConnectionConfig& c = r.config->connections[0];
+  CHECK(c.name == "site-b");
+  CHECK(c.remoteId.value == "gwb.example.net");
+  CHECK(c.dpdAction == DpdAction::Restart);
+  CHECK(c.keyingTries == 0);
+  REQUIRE(c.children.size() == 1);
+  CHECK(c.children[0].localTs.size() == 2);
+  CHECK(c.children[0].replayWindow == 1024);
+  CHECK(r.config->sas.empty());
 }

@@ -25,31 +25,6 @@ using namespace ipsecgw::config::test;
 
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ipsecgw-config-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
-  std::string write(const std::string& name, std::string_view content, mode_t mode) const {
-    std::string p = path_ + "/" + name;
-    {
-      std::ofstream f(p, std::ios::binary);
-      f << content;
-    }
-    REQUIRE(::chmod(p.c_str(), mode) == 0);
-    return p;
-  }
-
- private:
-  std::string path_;
-};
-
 // The base config with the outbound SA's inline key swapped for key_file.
 std::string withKeyFile(std::string_view keyFile) {
   return replaced(baseConfig(), "key = \"0x" + std::string(kOutKeyHex) + "\"",

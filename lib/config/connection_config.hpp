@@ -1,0 +1,78 @@
+// IKEv2 peers as the configuration describes them, shaped after strongSwan's
+// swanctl.conf (connections.<name> with local/remote, proposals and
+// children.<name>), so that an operator who knows one reads the other.
+// Plain validated values; lib/ike turns proposals into transforms.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "esp/security_association.hpp"
+#include "net/ip_address.hpp"
+#include "util/secret.hpp"
+
+namespace ipsecgw::config {
+
+// [ike]: settings shared by every connection.
+struct IkeSettings {
+  // RFC 7296 2.1 leaves the schedule to the implementation; these are
+  // strongSwan's defaults (4 s, x1.8, 5 tries: ~165 s before giving up).
+  uint32_t retransmitTimeoutMs = 4000;
+  double retransmitBase = 1.8;
+  uint32_t retransmitTries = 5;
+  // Half-open IKE_SAs above which responders demand a COOKIE (RFC 7296 2.6).
+  uint32_t cookieThreshold = 100;
+};
+
+// An identity (RFC 7296 3.5). Typed by its form: an address is ID_IPV4_ADDR /
+// ID_IPV6_ADDR, "user@host" ID_RFC822_ADDR, anything else ID_FQDN;
+// "%any" on the remote side accepts whatever the peer claims (authentication
+// still has to succeed).
+struct IdentityConfig {
+  enum class Type : uint8_t { Any, Ipv4, Ipv6, Fqdn, Email };
+  Type type = Type::Any;
+  std::string value;  // as written
+};
+
+enum class AuthMethod : uint8_t { Psk };
+enum class StartAction : uint8_t { None, Start, Trap };  // swanctl's start_action
+enum class DpdAction : uint8_t { Clear, Restart, Trap };
+
+struct TrafficSelectorConfig {
+  IpPrefix prefix;
+  uint8_t proto = 0;  // 0 = any
+  uint16_t portLo = 0, portHi = 65535;
+};
+
+struct ChildConfig {
+  std::string name;
+  std::vector<TrafficSelectorConfig> localTs, remoteTs;
+  // strongSwan proposal keywords ("aes128gcm16", "aes256-sha256-modp2048":
+  // a DH group makes it PFS for rekeys), most preferred first.
+  std::vector<std::string> espProposals;
+  esp::Mode mode = esp::Mode::Tunnel;
+  StartAction startAction = StartAction::None;
+  uint32_t rekeyTimeS = 3600;  // 0: no time-based rekey
+  uint32_t replayWindow = 128;
+  esp::LifetimeLimits lifetime;  // data-plane limits; soft starts a rekey
+};
+
+struct ConnectionConfig {
+  std::string name;
+  IpAddress localAddress;   // one of the gateway's port addresses
+  IpAddress remoteAddress;  // the peer
+  IdentityConfig localId, remoteId;
+  AuthMethod auth = AuthMethod::Psk;
+  SecretBytes psk;  // never formatted, never returned by the CLI
+  std::vector<std::string> ikeProposals;  // "aes128gcm16-prfsha256-x25519", most preferred first
+  bool forceEncap = false;  // UDP-encapsulate ESP even without a NAT (swanctl encap = yes)
+  uint32_t dpdDelayS = 30;  // 0: no liveness checks
+  DpdAction dpdAction = DpdAction::Clear;
+  uint32_t rekeyTimeS = 14400;  // IKE_SA rekey; 0: none
+  uint32_t keyingTries = 1;     // 0: forever
+  std::vector<ChildConfig> children;
+};
+
+}  // namespace ipsecgw::config
