@@ -198,7 +198,8 @@ def iperf3(topo, client_ns, server_ns, server_addr, seconds=3, reverse=False):
 
 @contextlib.contextmanager
 def capture(topo, ns, iface, max_seconds=60):
-    """Captures on (ns, iface) while the with-block runs; yields the pcap path (complete on exit).
+    """Captures (dumpcap, libpcap format) on (ns, iface) while the with-block runs; yields the pcap path
+    (complete on exit; at most max_seconds of traffic).
 
         with capture(topo, "gwA", "wan0") as pcap:
             ping(...)
@@ -206,14 +207,15 @@ def capture(topo, ns, iface, max_seconds=60):
     """
     path = os.path.join(topo.workdir, f"{ns}-{iface}-{time.monotonic_ns()}.pcap")
     err = open(path + ".log", "w+")
-    p = topo.popen(ns, ["tshark", "-q", "-n", "-i", iface, "-w", path, "-a", f"duration:{max_seconds}"],
+    # dumpcap (tshark's capture engine) prints "File: ..." only once the
+    # interface is open and the file created; tshark's own "Capturing on"
+    # comes earlier and a capture started on it missed the first packets.
+    p = topo.popen(ns, ["dumpcap", "-q", "-i", iface, "-P", "-w", path, "-a", f"duration:{max_seconds}"],
                    stdout=subprocess.DEVNULL, stderr=err)
-    # tshark says "Capturing on" once the interface is open; wait for that so
-    # nothing sent inside the block is missed.
-    started = _wait_for_text(err.name, "Capturing on", p, 15)
+    started = _wait_for_text(err.name, "File:", p, 15)
     try:
         if not started:
-            raise RuntimeError(f"tshark did not start on {ns}/{iface}: {open(err.name).read()[-300:]}")
+            raise RuntimeError(f"dumpcap did not start on {ns}/{iface}: {open(err.name).read()[-300:]}")
         yield path
     finally:
         time.sleep(0.3)  # let the last frames reach the file
