@@ -168,8 +168,8 @@ def main():
                 expect(False, f"harness error: {type(e).__name__}: {e}")
             if failures:
                 dump_logs(topo)
-    except Exception as e:
-        expect(False, f"topology error: {type(e).__name__}: {e}")
+    except (Exception, KeyboardInterrupt, SystemExit) as e:  # SIGTERM/SIGHUP arrive as SystemExit
+        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
     rates = ", ".join(f"{k} {v['gbps']:.2f} Gbit/s" for k, v in results.items() if "gbps" in v)
     print(f"strongswan pair: {checks - len(failures)}/{checks} checks passed, IPv4+IPv6, {rates}, "
           f"{time.monotonic() - t0:.1f} s" + (f"; FAILED: {failures}" if failures else ""))

@@ -238,3 +238,10 @@ def _wait_for_text(path, needle, proc, timeout):
             return False
         time.sleep(0.1)
     return False
+
+
+def capture_for(topo, ns, iface, seconds):
+    """Captures on (ns, iface) for `seconds` (blocking) and returns the pcap path."""
+    with capture(topo, ns, iface, max_seconds=int(seconds) + 30) as path:
+        time.sleep(seconds)
+    return path
