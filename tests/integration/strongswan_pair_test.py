@@ -11,9 +11,10 @@ PSK authenticated:
     INSTALLED with the negotiated algorithms, the same IKE SPIs, and each
     side's inbound ESP SPI equal to the other's outbound one;
   - hostA <-> hostB ping over IPv4 and IPv6 in both directions, 0% loss;
+  - gwA rekeys the CHILD_SA: both sides move to one new SPI pair, pings still pass;
   - a capture of gwA's internet veth from before IKE_SA_INIT to after the
-    pings holds only IKE (500, then 4500 with the non-ESP marker) and
-    ESP-in-UDP/4500 between the gateways, with exactly the two negotiated SPIs;
+    rekey holds only IKE (500, then 4500 with the non-ESP marker) and
+    ESP-in-UDP/4500 between the gateways, with exactly the negotiated SPIs;
   - a 3 s iperf3 TCP hostA -> hostB carries traffic;
   - terminate on gwA removes the SA on both sides; SIGTERM stops charon with 0.
 Then with a wrong PSK on gwB: the initiation fails, no side has an SA, and
@@ -26,7 +27,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from strongswan.harness import LAN, Conn, StrongSwan, addr, capture, classify, esp_spis, iperf3, ping, topology  # noqa: E402,E501
+from strongswan.harness import (LAN, Conn, StrongSwan, addr, capture, classify, esp_spis, installed_children,  # noqa: E402
+                               iperf3, ping, topology)
 
 CASES = (
     # (IKE proposal, ESP proposal, vici encr-alg name expected for both)
@@ -63,7 +65,10 @@ def check_sa_pair(a, b, alg):
     for sa in (sa_a, sa_b):
         expect((sa["encr-alg"], sa["prf-alg"], sa["dh-group"]) == (alg, "PRF_HMAC_SHA2_256", "CURVE_25519"),
                f"{sa['local-id']}: IKE {sa['encr-alg']}/{sa['prf-alg']}/{sa['dh-group']}")
-    (ca,), (cb,) = sa_a["child-sas"].values(), sa_b["child-sas"].values()
+    ca, cb = installed_children(sa_a, "net"), installed_children(sa_b, "net")
+    if not expect(len(ca) == len(cb) == 1, f"one CHILD_SA INSTALLED on each side ({len(ca)}, {len(cb)})"):
+        return set()
+    ca, cb = ca[0], cb[0]
     expect(ca["state"] == cb["state"] == "INSTALLED" and ca["encr-alg"] == cb["encr-alg"] == alg
            and ca["encap"] == cb["encap"] == "yes",
            f"CHILD_SAs INSTALLED, ESP {ca['encr-alg']} in UDP on both sides")
@@ -92,15 +97,19 @@ def run_case(topo, ike, esp, alg):
                 for fam in (4, 6):
                     loss = ping(topo, src, addr(dst, "eth0", fam), count=10, interval=0.05)
                     expect(loss == 0, f"IPv{fam} ping {src} -> {dst} through the tunnel: {loss}% loss")
+            child = installed_children(a.list_sas()["gw"], "net")[0]
+            expect(int(child["packets-in"]) >= 40 and int(child["packets-out"]) >= 40,
+                   f"gwA CHILD_SA counters: {child['packets-in']} packets in, {child['packets-out']} out")
+            new_spis = rekey_child(a, b, spis)
+            for fam in (4, 6):
+                loss = ping(topo, "hostA", addr("hostB", "eth0", fam), count=5, interval=0.05)
+                expect(loss == 0, f"IPv{fam} ping hostA -> hostB after the CHILD_SA rekey: {loss}% loss")
         counts, others = classify(pcap, GW_OUTER)
-        expect(counts["ike"] >= 2 and counts["ike4500"] >= 2 and counts["esp_udp"] >= 80 and counts["other"] == 0,
+        expect(counts["ike"] >= 2 and counts["ike4500"] >= 4 and counts["esp_udp"] >= 100 and counts["other"] == 0,
                f"gwA internet capture: only IKE and ESP-in-UDP/4500 between the gateways {counts} {others}")
         wire_spis = esp_spis(pcap)
-        expect(wire_spis == spis, f"ESP SPIs on the wire {sorted(wire_spis)} are the CHILD_SA's {sorted(spis)}")
-        sa = a.list_sas()["gw"]
-        child = next(iter(sa["child-sas"].values()))
-        expect(int(child["packets-in"]) >= 40 and int(child["packets-out"]) >= 40,
-               f"gwA CHILD_SA counters: {child['packets-in']} packets in, {child['packets-out']} out")
+        expect(wire_spis == spis | new_spis,
+               f"ESP SPIs on the wire {sorted(wire_spis)} are the CHILD_SAs' before and after the rekey")
         try:
             gbps = iperf3(topo, "hostA", "hostB", addr("hostB", "eth0"), seconds=3)
             expect(gbps > 0.01, f"iperf3 TCP 3 s hostA -> hostB: {gbps:.2f} Gbit/s")
@@ -114,8 +123,25 @@ def run_case(topo, ike, esp, alg):
                "no traffic passes after terminate")
         for gw in (a, b):
             expect(gw.stop() == 0, f"{gw.ns}: charon stops with exit 0 on SIGTERM")
-            expect(psk not in gw.output(), f"{gw.ns}: the PSK is in no log")
+            out = gw.output()
+            expect(psk not in out and psk.encode().hex() not in out, f"{gw.ns}: the PSK is in no log")
     return result
+
+
+def rekey_child(a, b, old_spis):
+    """gwA rekeys the CHILD_SA (CREATE_CHILD_SA, RFC 7296 1.3.3); returns the new SPI pair."""
+    a.rekey(child="net")
+    new = set()
+
+    def rekeyed():
+        ca = installed_children(a.list_sas().get("gw", {}), "net")
+        cb = installed_children(b.list_sas().get("gw", {}), "net")
+        if len(ca) != 1 or len(cb) != 1 or {ca[0]["spi-in"], ca[0]["spi-out"]} & old_spis:
+            return False
+        new.update((ca[0]["spi-in"], ca[0]["spi-out"]))
+        return ca[0]["spi-in"] == cb[0]["spi-out"] and ca[0]["spi-out"] == cb[0]["spi-in"]
+    expect(_wait(rekeyed, 10), f"CHILD_SA rekeyed: one new SPI pair {sorted(new)} on both sides, old ones gone")
+    return new
 
 
 def run_wrong_psk(topo):

@@ -90,10 +90,11 @@ class Conn:
 """
 
     def secret_conf(self):
+        # Hex form: any PSK text survives swanctl.conf's quoting rules.
         return f"""  ike-{self.name} {{
     id-local = {self.local_id}
     id-remote = {self.remote_id}
-    secret = "{self.psk}"
+    secret = 0x{self.psk.encode().hex()}
   }}
 """
 
@@ -251,6 +252,11 @@ class StrongSwan:
         args += ["--child", child] if child else []
         return self.swanctl(*args, check=check, timeout=timeout + 15)
 
+    def rekey(self, child=None, ike=None, reauth=False):
+        """Asks charon to rekey CHILD_SA `child` or IKE SA `ike` (swanctl --rekey returns once queued)."""
+        args = ["--rekey"] + (["--child", child] if child else []) + (["--ike", ike] if ike else [])
+        return self.swanctl(*args, *(["--reauth"] if reauth else []))
+
     def list_sas(self):
         """{ike_sa_name: {key: value, ..., "child-sas": {child_key: {...}}}} from `swanctl --list-sas --raw`.
 
@@ -279,3 +285,9 @@ class StrongSwan:
             if time.monotonic() >= end:
                 raise TimeoutError(f"{self.ns}: IKE SA {ike} not established in {timeout} s (last: {last})")
             time.sleep(0.2)
+
+
+def installed_children(ike_sa, child=None):
+    """The INSTALLED CHILD_SAs of one list_sas() IKE SA entry (optionally only those named `child`)."""
+    return [c for c in ike_sa.get("child-sas", {}).values()
+            if c.get("state") == "INSTALLED" and (child is None or c.get("name") == child)]
