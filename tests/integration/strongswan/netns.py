@@ -141,12 +141,14 @@ def _raise_exit(signum, _frame):
 @contextlib.contextmanager
 def topology(prefix=None, dpdk_gateways=(), tx_offload_off=False):
     """Builds hostA, gwA, gwB, hostB (names prefixed, default "swt<pid>-") and tears them down
-    on exit, also on an exception, SIGTERM (meson's timeout) or SIGHUP.
+    on exit, also on an exception, SIGTERM (meson's timeout) or SIGHUP. Leftovers of runs that
+    were SIGKILLed are removed first (cleanup_stale).
 
     dpdk_gateways: gateways left without kernel addresses for ipsecgwd (see module doc).
     tx_offload_off: turn TX checksum offload off on every veth (not only those facing DPDK).
     """
-    prefix = prefix or f"swt{os.getpid() % 100000}-"
+    prefix = prefix or f"swt{os.getpid()}-"
+    cleanup_stale()
     old = {s: signal.signal(s, _raise_exit) for s in (signal.SIGTERM, signal.SIGHUP)}
     topo = Topology(prefix, dpdk_gateways, tx_offload_off)
     try:
@@ -156,6 +158,28 @@ def topology(prefix=None, dpdk_gateways=(), tx_offload_off=False):
         topo.teardown()
         for s, h in old.items():
             signal.signal(s, h)
+
+
+def cleanup_stale(base="swt"):
+    """Removes what a run killed with SIGKILL left behind: namespaces "<base><pid>-*" and work dirs
+    "/tmp/<base><pid>-work-*" whose pid is no longer alive (a live run's are never touched)."""
+    import glob
+    import re
+    pattern = re.compile(rf"^{re.escape(base)}(\d+)-")
+
+    def dead(name):
+        m = pattern.match(name)
+        return m is not None and not os.path.exists(f"/proc/{m.group(1)}")
+    for line in run(["ip", "netns", "list"], check=False).stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        if dead(name):
+            for pid in run(["ip", "netns", "pids", name], check=False).stdout.split():
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
+            run(["ip", "netns", "del", name], check=False)
+    for d in glob.glob(os.path.join(tempfile.gettempdir(), f"{base}*-work-*")):
+        if dead(os.path.basename(d)):
+            run(["rm", "-rf", d], check=False)
 
 
 def ping(topo, src_ns, dst, count=5, interval=0.2, deadline=None):
