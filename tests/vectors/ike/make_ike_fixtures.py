@@ -7,6 +7,11 @@ as fixtures for tests/unit/ike/wire/fixtures_test.cpp:
                  here from the values the message was built from (not from our
                  codec), in the format fixtures_test.cpp's describe() prints
 
+It also writes the same datagrams as binary seeds for the fuzz target
+tests/fuzz/fuzz_ike_decode.cpp (tests/fuzz/seeds/ike_decode/), plus an "sk_"
+copy of each with its payloads moved inside an SK payload laid out for that
+target's identity cipher (8-byte zero IV, no ICV, block size 1: pad length 0).
+
 Run: /usr/bin/python3 tests/vectors/ike/make_ike_fixtures.py  (Debian python3-scapy)
 
 Where scapy.contrib.ikev2 (Debian 12, scapy 2.5) is wrong, this script works
@@ -33,6 +38,7 @@ from scapy.contrib.ikev2 import (IKEv2, IKEv2_payload_SA, IKEv2_payload_Proposal
 import ipaddress
 
 OUT = os.path.dirname(os.path.abspath(__file__))
+SEEDS = os.path.join(OUT, "..", "..", "fuzz", "seeds", "ike_decode")
 
 PT = dict(SA=33, KE=34, Nonce=40, N=41, D=42, V=43, TSi=44, TSr=45)
 
@@ -164,6 +170,17 @@ def informational_notify():
     return bytes(pkt), [hfact, f1, f2]
 
 
+def identity_sk(data):
+    """[header][SK: next = first inner][IV 8 x 0][inner chain][pad length 0]."""
+    inner = data[28:]
+    sk_body = bytes(8) + inner + b"\x00"
+    sk = struct.pack("!BBH", data[16], 0, 4 + len(sk_body)) + sk_body
+    hdr = bytearray(data[:28])
+    hdr[16] = 46  # SK
+    struct.pack_into("!I", hdr, 24, 28 + len(sk))
+    return bytes(hdr) + sk
+
+
 def main():
     fixtures = {
         "ike_sa_init_request": ike_sa_init_request,
@@ -181,6 +198,11 @@ def main():
             f.write(data.hex() + "\n")
         with open(os.path.join(OUT, name + ".expect"), "w") as f:
             f.write("\n".join(facts) + "\n")
+        os.makedirs(SEEDS, exist_ok=True)
+        with open(os.path.join(SEEDS, name), "wb") as f:
+            f.write(data)
+        with open(os.path.join(SEEDS, "sk_" + name), "wb") as f:
+            f.write(identity_sk(data))
         print(f"{name}: {len(data)} bytes, {len(facts)} facts")
 
 
