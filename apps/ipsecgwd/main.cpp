@@ -1,6 +1,7 @@
 // ipsecgwd: the gateway daemon.
 //
-//   ipsecgwd --config FILE [--stats-file FILE] [--no-idle-backoff] -- EAL-ARGS...
+//   ipsecgwd --config FILE [--stats-file FILE] [--no-idle-backoff]
+//            [--icmp-rate N] [--icmp-burst N] -- EAL-ARGS...
 //
 // Reads the configuration, starts the EAL with the given arguments, opens the
 // configured ports (virtual devices are hot-plugged from their device
@@ -40,6 +41,7 @@ struct Options {
   std::string configPath;
   std::string statsPath;
   bool idleBackoff = true;
+  dataplane::WorkerOptions worker;
   std::vector<std::string> ealArgs;
 };
 
@@ -60,7 +62,11 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
   bool noBackoff = false;
   desc.add_options()("help,h", "this help")("config", po::value(&o.configPath), "gateway configuration (TOML)")(
       "stats-file", po::value(&o.statsPath), "write counters as JSON to this file on exit")(
-      "no-idle-backoff", po::bool_switch(&noBackoff), "busy-poll even when idle (benchmarks)");
+      "no-idle-backoff", po::bool_switch(&noBackoff), "busy-poll even when idle (benchmarks)")(
+      "icmp-rate", po::value(&o.worker.icmpErrorsPerSecond)->default_value(o.worker.icmpErrorsPerSecond),
+      "ICMP errors (too big, time exceeded) a worker may send per second")(
+      "icmp-burst", po::value(&o.worker.icmpErrorBurst)->default_value(o.worker.icmpErrorBurst),
+      "ICMP errors a worker may send at once after a quiet period");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(split, argv, desc), vm);
@@ -147,12 +153,22 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ipsecgwd: running: %zu ports, %zu outbound and %zu inbound SAs, engine %s (%s)\n",
                    tables->ports.size(), tables->outbound.size(), tables->inbound.size(), engine->name().data(),
                    engine->arch().data());
+      // Free mbufs with the ports started (their RX rings filled) and again
+      // after the worker flushed: a difference is a leak, or packets still
+      // waiting in the neighbour hold queues.
+      PoolCounts poolCounts{.size = pool->size, .availAtStart = rte_mempool_avail_count(pool)};
       {
-        dataplane::Worker worker(*tables, *engine, pool);
-        IdleBackoff backoff(o.idleBackoff);
-        const uint64_t hz = rte_get_tsc_hz();
-        while (!gStop) backoff.after(worker.poll(rte_get_tsc_cycles() * 1000 / hz));
-        if (!o.statsPath.empty() && !writeStatsFile(o.statsPath, *tables, worker.counters()))
+        dataplane::WorkerCounters counters;
+        {
+          dataplane::Worker worker(*tables, *engine, pool, o.worker);
+          IdleBackoff backoff(o.idleBackoff);
+          const uint64_t hz = rte_get_tsc_hz();
+          while (!gStop) backoff.after(worker.poll(rte_get_tsc_cycles() * 1000 / hz));
+          counters = worker.counters();
+        }
+        poolCounts.availAtStop = rte_mempool_avail_count(pool);
+        poolCounts.heldForNeighbors = static_cast<uint32_t>(tables->neighbors.heldPackets());
+        if (!o.statsPath.empty() && !writeStatsFile(o.statsPath, *tables, counters, poolCounts))
           std::fprintf(stderr, "ipsecgwd: cannot write %s\n", o.statsPath.c_str());
       }
       std::fprintf(stderr, "ipsecgwd: stopping\n");

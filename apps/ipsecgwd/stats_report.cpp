@@ -16,7 +16,7 @@ nlohmann::json saJson(const esp::SecurityAssociation& sa) {
 }  // namespace
 
 bool writeStatsFile(const std::string& path, const dataplane::GatewayTables& t,
-                    const dataplane::WorkerCounters& c) {
+                    const dataplane::WorkerCounters& c, const PoolCounts& pool) {
   nlohmann::json j;
   for (const auto& p : t.ports) {
     port::PortStats s{};
@@ -26,7 +26,16 @@ bool writeStatsFile(const std::string& path, const dataplane::GatewayTables& t,
   }
   for (size_t r = 1; r < kDropReasonCount; ++r)
     j["drops"][std::string(dropReasonName(static_cast<DropReason>(r)))] = c.drops[r];
-  j["worker"] = {{"rx_packets", c.rxPackets}, {"tx_packets", c.txPackets}, {"local_replies", c.localReplies}};
+  j["worker"] = {{"rx_packets", c.rxPackets},
+                 {"tx_packets", c.txPackets},
+                 {"local_replies", c.localReplies},
+                 {"icmp_errors_sent", c.icmpErrorsSent},
+                 {"packets_fragmented", c.packetsFragmented},
+                 {"fragments_created", c.fragmentsCreated}};
+  j["mbuf_pool"] = {{"size", pool.size},
+                    {"avail_at_start", pool.availAtStart},
+                    {"avail_at_stop", pool.availAtStop},
+                    {"held_for_neighbors", pool.heldForNeighbors}};
   for (const auto& sa : t.outbound)
     if (sa) j["sas"]["outbound"].push_back(saJson(*sa));
   for (const auto& in : t.inbound) j["sas"]["inbound"].push_back(saJson(*in.sa));

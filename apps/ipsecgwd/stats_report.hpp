@@ -8,6 +8,19 @@
 #include "dataplane/worker.hpp"
 
 namespace ipsecgw {
+
+// The mbuf pool's free count with the ports started, before any traffic, and
+// at stop once the worker flushed its TX buffers (rte_mempool_avail_count,
+// per-lcore caches included). Equal unless mbufs leaked or still wait for a
+// neighbour (heldForNeighbors) or sit in a driver's RX/TX ring (net_af_packet
+// copies into fresh mbufs on RX and frees on TX: it holds none).
+struct PoolCounts {
+  uint32_t size = 0;
+  uint32_t availAtStart = 0;
+  uint32_t availAtStop = 0;
+  uint32_t heldForNeighbors = 0;
+};
+
 bool writeStatsFile(const std::string& path, const dataplane::GatewayTables& t,
-                    const dataplane::WorkerCounters& c);
+                    const dataplane::WorkerCounters& c, const PoolCounts& pool);
 }  // namespace ipsecgw

@@ -51,4 +51,10 @@ bool NeighborTable::shouldSolicit(uint16_t port, const IpAddress& ip, uint64_t n
   return true;
 }
 
+size_t NeighborTable::heldPackets() const {
+  size_t n = 0;
+  for (const auto& [key, e] : entries_) n += e.nHeld;
+  return n;
+}
+
 }  // namespace ipsecgw::dataplane

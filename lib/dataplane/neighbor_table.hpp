@@ -42,6 +42,8 @@ class NeighborTable {
   // address), and records that it did.
   bool shouldSolicit(uint16_t port, const IpAddress& ip, uint64_t nowMs);
   size_t size() const { return entries_.size(); }
+  // Packets waiting for a resolution, all addresses together.
+  size_t heldPackets() const;
 
  private:
   struct Key {

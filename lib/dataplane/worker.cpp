@@ -6,6 +6,7 @@
 
 #include "dataplane/local_services.hpp"
 #include "dataplane/mbuf_packet.hpp"
+#include "dataplane/packet_factory.hpp"
 #include "esp/esp_inbound.hpp"
 #include "net/checksum.hpp"
 #include "net/flow_key.hpp"
@@ -29,8 +30,12 @@ IpAddress destinationOf(const uint8_t* ip) {
   return (ip[0] >> 4) == 4 ? IpAddress::v4(ip + ip::kV4Dst) : IpAddress::v6(ip + ip::kV6Dst);
 }
 
-// A router decrements TTL / hop limit (RFC 791, RFC 8200); false when the
-// packet must not be forwarded. The IPv4 checksum is patched (RFC 1624).
+// A router decrements TTL / hop limit (RFC 791, RFC 8200) and must not
+// forward a packet whose TTL would reach zero (RFC 1812 5.3.1).
+bool ttlWouldExpire(const uint8_t* ip) { return ip[(ip[0] >> 4) == 4 ? ip::kV4Ttl : ip::kV6HopLimit] <= 1; }
+
+// False when the packet must not be forwarded. The IPv4 checksum is patched
+// (RFC 1624).
 bool decrementTtl(uint8_t* ip) {
   if ((ip[0] >> 4) == 4) {
     if (ip[ip::kV4Ttl] <= 1) return false;
@@ -50,6 +55,7 @@ struct SaGroups {
   rte_mbuf* pkts[Worker::kBurst];
   uint32_t n = 0;
 
+  bool full() const { return n == Worker::kBurst; }
   void add(uint32_t saIndex, rte_mbuf* m) {
     sa[n] = saIndex;
     pkts[n++] = m;
@@ -70,13 +76,18 @@ struct SaGroups {
         }
       fn(sa[i], run, k);
     }
+    n = 0;
   }
 };
 
 }  // namespace
 
-Worker::Worker(GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool)
-    : t_(tables), engine_(engine), pool_(pool), tx_(tables.ports.size()) {}
+Worker::Worker(GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool, const WorkerOptions& options)
+    : t_(tables),
+      engine_(engine),
+      pool_(pool),
+      tx_(tables.ports.size()),
+      icmpBudget_(options.icmpErrorsPerSecond, options.icmpErrorBurst) {}
 
 Worker::~Worker() { flush(); }
 
@@ -120,7 +131,8 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
     const uint8_t* eth = rte_pktmbuf_mtod(m, const uint8_t*);
     const auto* dstMac = reinterpret_cast<const rte_ether_addr*>(eth);
-    if (!rte_is_same_ether_addr(dstMac, &p.ethdev->mac()) && !rte_is_multicast_ether_addr(dstMac)) {
+    const bool linkUnicast = rte_is_same_ether_addr(dstMac, &p.ethdev->mac());
+    if (!linkUnicast && !rte_is_multicast_ether_addr(dstMac)) {
       drop(m, DropReason::NotForUs);
       continue;
     }
@@ -164,6 +176,13 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       }
       continue;
     }
+    // RFC 1812 5.3.4: a router does not forward what arrived as a link-layer
+    // broadcast or multicast (which also keeps ICMP errors away from them,
+    // 4.3.2.7).
+    if (!linkUnicast) {
+      drop(m, DropReason::LinkBroadcast);
+      continue;
+    }
     rte_pktmbuf_adj(m, kEth);
     if (p.role == PortRole::Protected) {
       outbound[nOut++] = m;
@@ -175,12 +194,12 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     const policy::Policy* pol = nullptr;
     if (parseFlowKey(ipBytes(m), key) == DropReason::None) pol = t_.spd->lookup(key);
     if (pol && pol->action == policy::PolicyAction::Bypass)
-      forwardPlain(m);
+      forwardPlain(port, m);
     else
       drop(m, pol ? DropReason::PolicyDiscard : DropReason::NoPolicy);
   }
-  if (nOut) protect(outbound, nOut);
-  if (nIn) unprotect(inbound, nIn);
+  if (nOut) protect(port, outbound, nOut);
+  if (nIn) unprotect(port, inbound, nIn);
 }
 
 void Worker::replyOrFree(uint16_t port, rte_mbuf* m, bool isReply) {
@@ -196,8 +215,20 @@ bool Worker::deliverLocal(uint16_t port, rte_mbuf* m, bool v4) {
   return v4 ? answerEchoV4(t_.ports[port], m) : answerEchoV6(t_.ports[port], m);
 }
 
-void Worker::protect(rte_mbuf** pkts, uint32_t n) {
+void Worker::protect(uint16_t inPort, rte_mbuf** pkts, uint32_t n) {
   SaGroups groups;
+  auto encryptGroups = [&] {
+    groups.forEach([&](uint32_t saIndex, rte_mbuf** run, uint32_t k) {
+      DropReason why[kBurst];
+      uint32_t ok = encapsulateMbufs(*t_.outbound[saIndex], engine_, {run, k}, {why, k});
+      for (uint32_t j = 0; j < ok; ++j) route(run[j]);
+      for (uint32_t j = ok; j < k; ++j) drop(run[j], why[j]);
+    });
+  };
+  auto enqueue = [&](uint32_t saIndex, rte_mbuf* m) {
+    if (groups.full()) encryptGroups();
+    groups.add(saIndex, m);
+  };
   for (uint32_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     FlowKey key;
@@ -211,29 +242,72 @@ void Worker::protect(rte_mbuf** pkts, uint32_t n) {
     } else if (pol->action == policy::PolicyAction::Discard) {
       drop(m, DropReason::PolicyDiscard);
     } else if (pol->action == policy::PolicyAction::Bypass) {
-      forwardPlain(m);
+      forwardPlain(inPort, m);
     } else if (pol->saIndex >= t_.outbound.size() || !t_.outbound[pol->saIndex]) {
       drop(m, DropReason::NoSa);
-    } else if (!decrementTtl(rte_pktmbuf_mtod(m, uint8_t*))) {
-      drop(m, DropReason::TtlExpired);
-    } else if (m->pkt_len > t_.outboundInnerMtu[pol->saIndex]) {
-      drop(m, DropReason::MtuExceeded);  // ICMP "too big" / fragmentation: next increment
     } else {
-      const uint16_t innerMtu = t_.outboundInnerMtu[pol->saIndex];
+      const uint32_t sa = pol->saIndex;
+      // The tunnel's MTU for inner packets, decided once per SA.
+      const uint16_t innerMtu = t_.outboundInnerMtu[sa];
       uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*);
-      clampTcpMss(ip, m->data_len, static_cast<uint16_t>(innerMtu - (key.src.isV4() ? 40 : 60)));
-      groups.add(pol->saIndex, m);
+      const bool v4 = key.src.isV4();
+      const bool tooBig = m->pkt_len > innerMtu;
+      if (ttlWouldExpire(ip)) {
+        refuseWithIcmp(inPort, m, DropReason::TtlExpired, IcmpError::TimeExceeded, 0);
+        continue;
+      }
+      // RFC 1191 / RFC 8201: DF set or IPv6 -> tell the sender the MTU
+      // (quoting the packet as it arrived, before the TTL changes).
+      if (tooBig && (!v4 || (loadBe16(ip + ip::kV4Frag) & ip::kV4FlagDf))) {
+        refuseWithIcmp(inPort, m, DropReason::MtuExceeded, IcmpError::PacketTooBig, innerMtu);
+        continue;
+      }
+      decrementTtl(ip);
+      clampTcpMss(ip, m->data_len, static_cast<uint16_t>(innerMtu - (v4 ? 40 : 60)));
+      if (!tooBig) {
+        enqueue(sa, m);
+        continue;
+      }
+      // DF clear: fragment the inner packet; each fragment is encrypted on
+      // its own (RFC 4459 3.1), so the outer packets never fragment.
+      rte_mbuf* frags[kMaxFragments];
+      DropReason why;
+      const uint32_t nFrags = fragmentIpv4(m, innerMtu, pool_, frags, why);
+      if (nFrags == 0) {
+        drop(m, why);
+        continue;
+      }
+      counters_.packetsFragmented++;
+      counters_.fragmentsCreated += nFrags;
+      for (uint32_t f = 0; f < nFrags; ++f) enqueue(sa, frags[f]);
     }
   }
-  groups.forEach([&](uint32_t saIndex, rte_mbuf** run, uint32_t k) {
-    DropReason why[kBurst];
-    uint32_t ok = encapsulateMbufs(*t_.outbound[saIndex], engine_, {run, k}, {why, k});
-    for (uint32_t j = 0; j < ok; ++j) route(run[j]);
-    for (uint32_t j = ok; j < k; ++j) drop(run[j], why[j]);
-  });
+  encryptGroups();
 }
 
-void Worker::unprotect(rte_mbuf** pkts, uint32_t n) {
+void Worker::refuseWithIcmp(uint16_t inPort, rte_mbuf* m, DropReason why, IcmpError kind, uint32_t mtu) {
+  const GatewayPort& p = t_.ports[inPort];
+  const bool v4 = (rte_pktmbuf_mtod(m, const uint8_t*)[0] >> 4) == 4;
+  const auto& own = v4 ? p.ipv4 : p.ipv6;
+  if (!icmpErrorAllowed(ipBytes(m), kind)) {
+    count(DropReason::IcmpSuppressed);
+  } else if (!own) {
+    count(DropReason::IcmpNoAddress);
+  } else if (!icmpBudget_.take(nowMs_)) {
+    count(DropReason::IcmpRateLimited);
+  } else {
+    DropReason failed;
+    if (rte_mbuf* e = makeIcmpError(m, kind, mtu, own->address, pool_, failed)) {
+      counters_.icmpErrorsSent++;
+      route(e);
+    } else {
+      count(failed);
+    }
+  }
+  drop(m, why);
+}
+
+void Worker::unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n) {
   SaGroups groups;
   for (uint32_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -258,15 +332,15 @@ void Worker::unprotect(rte_mbuf** pkts, uint32_t n) {
       if (r != DropReason::None)
         drop(run[j], r);
       else
-        forwardPlain(run[j]);
+        forwardPlain(inPort, run[j]);
     }
     for (uint32_t j = ok; j < k; ++j) drop(run[j], why[j]);
   });
 }
 
-void Worker::forwardPlain(rte_mbuf* m) {
+void Worker::forwardPlain(uint16_t inPort, rte_mbuf* m) {
   if (!decrementTtl(rte_pktmbuf_mtod(m, uint8_t*))) {
-    drop(m, DropReason::TtlExpired);
+    refuseWithIcmp(inPort, m, DropReason::TtlExpired, IcmpError::TimeExceeded, 0);
     return;
   }
   route(m);

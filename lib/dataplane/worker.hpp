@@ -2,10 +2,12 @@
 //   RX -> Ethernet -> ARP/ND/echo to us (local_services)
 //      -> ESP to us: SAD by SPI -> anti-replay -> decrypt -> inbound policy
 //         check -> route -> TX
-//      -> transit from a protected port: SPD -> PROTECT: ESP encap -> route
-//         -> TX; BYPASS: route -> TX; DISCARD/none: drop
+//      -> transit from a protected port: SPD -> PROTECT: TTL, tunnel MTU
+//         (ICMP too-big, or IPv4 fragmentation before ESP) -> ESP encap ->
+//         route -> TX; BYPASS: route -> TX; DISCARD/none: drop
 //      -> transit from an unprotected port: SPD BYPASS only, else drop
-// Every drop is counted by reason.
+// Every drop is counted by reason. ICMP errors (time exceeded, too big) go
+// back from the ingress port's address, rate limited per worker.
 //
 // Concurrency: one Worker per lcore; it owns its TX buffers and counters.
 // In this increment it also owns the tables (single-lcore mode).
@@ -18,8 +20,10 @@
 #include <vector>
 
 #include "dataplane/gateway_tables.hpp"
+#include "dataplane/token_bucket.hpp"
 #include "esp/crypto_engine.hpp"
 #include "net/drop_reason.hpp"
+#include "net/icmp_error.hpp"
 
 namespace ipsecgw::dataplane {
 
@@ -28,13 +32,22 @@ struct WorkerCounters {
   uint64_t rxPackets = 0;
   uint64_t txPackets = 0;
   uint64_t localReplies = 0;
+  uint64_t icmpErrorsSent = 0;
+  uint64_t packetsFragmented = 0;  // inner IPv4 packets split before ESP
+  uint64_t fragmentsCreated = 0;
+};
+
+struct WorkerOptions {
+  // ICMP errors a worker may send: a token bucket (token_bucket.hpp).
+  uint32_t icmpErrorsPerSecond = 100;
+  uint32_t icmpErrorBurst = 20;
 };
 
 class Worker {
  public:
   static constexpr uint16_t kBurst = 32;
 
-  Worker(GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool);
+  Worker(GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool, const WorkerOptions& options = {});
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -52,21 +65,26 @@ class Worker {
   void receive(uint16_t port, rte_mbuf** pkts, uint16_t n);
   bool deliverLocal(uint16_t port, rte_mbuf* m, bool v4);  // m at Ethernet
   void replyOrFree(uint16_t port, rte_mbuf* m, bool isReply);  // after a local service ran
-  void protect(rte_mbuf** pkts, uint32_t n);               // m at IP
-  void unprotect(rte_mbuf** pkts, uint32_t n);
-  void forwardPlain(rte_mbuf* m);                          // decrements TTL, then routes
+  void protect(uint16_t inPort, rte_mbuf** pkts, uint32_t n);  // m at IP
+  void unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n);
+  void forwardPlain(uint16_t inPort, rte_mbuf* m);             // decrements TTL, then routes
+  // Drops `m` for `why` after sending the ICMP error about it to its source
+  // from `inPort`'s address, where allowed and within the rate limit.
+  void refuseWithIcmp(uint16_t inPort, rte_mbuf* m, DropReason why, IcmpError kind, uint32_t mtu);
   void route(rte_mbuf* m);                                 // m at IP, by its destination
   void transmit(uint16_t port, rte_mbuf* m, const rte_ether_addr& dst);  // m at IP
   void sendFrame(uint16_t port, rte_mbuf* m);                            // m at Ethernet
   void sendReleased(uint16_t port, rte_mbuf** held, size_t n);
   void flush();
   void drop(rte_mbuf* m, DropReason why);
+  void count(DropReason why) { counters_.drops[static_cast<size_t>(why)]++; }
 
   GatewayTables& t_;
   esp::CryptoEngine& engine_;
   rte_mempool* pool_;
   uint64_t nowMs_ = 0;
   std::vector<TxQueue> tx_;
+  TokenBucket icmpBudget_;
   WorkerCounters counters_;
 };
 

@@ -33,11 +33,18 @@ namespace ipsecgw {
   X(DummyPacket, "dummy-packet", "TFC dummy packet (next header 59), discarded per RFC 4303 2.6") \
   X(Chained, "chained-mbuf", "multi-segment packet where the data path takes single segments") \
   X(NotForUs, "not-for-us", "Ethernet destination is neither this port nor broadcast/multicast") \
+  X(LinkBroadcast, "link-broadcast", "transit packet sent to a link-layer broadcast/multicast (RFC 1812 5.3.4)") \
   X(BadIpChecksum, "bad-ip-checksum", "IPv4 header checksum does not verify")                \
   X(TtlExpired, "ttl-expired", "TTL or hop limit would reach zero when forwarded")            \
   X(NoRoute, "no-route", "no route to the destination")                                       \
   X(NoNeighbor, "no-neighbor", "next hop's MAC unresolved and its wait queue full")           \
-  X(MtuExceeded, "mtu-exceeded", "packet larger than the egress MTU")                         \
+  X(MtuExceeded, "mtu-exceeded", "packet larger than the egress or tunnel MTU and DF set (or IPv6)") \
+  X(FragFailed, "frag-failed", "IPv4 packet too big for the tunnel could not be fragmented")   \
+  X(ReassemblyFailed, "reassembly-failed", "outer fragment dropped by reassembly (table full, timeout, bad)") \
+  X(NoMbuf, "no-mbuf", "mbuf pool empty when a new packet (fragment, ICMP error) was needed") \
+  X(IcmpRateLimited, "icmp-rate-limited", "ICMP error not sent: over the worker's rate limit") \
+  X(IcmpNoAddress, "icmp-no-address", "ICMP error not sent: ingress port has no address of that family") \
+  X(IcmpSuppressed, "icmp-suppressed", "no ICMP error about an ICMP error, non-first fragment, multicast (RFC 1812 4.3.2.7)") \
   X(LocalUnhandled, "local-unhandled", "addressed to the gateway, no service for it")         \
   X(TxFull, "tx-full", "transmit queue full")
 
