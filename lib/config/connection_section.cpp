@@ -1,6 +1,6 @@
 // [ike] and [connections.<name>] (with children.<name>): IKEv2 peers in the
-// manner of strongSwan's swanctl.conf. Proposal keywords are checked by
-// lib/ike when the connection is loaded; here they are only collected.
+// manner of strongSwan's swanctl.conf. Proposal keywords are checked here,
+// with lib/ike's parser, so a typo is reported at its line.
 #include <charconv>
 
 #include "config/key_material.hpp"
@@ -9,6 +9,7 @@
 #include "config/spelling.hpp"
 #include "config/table_reader.hpp"
 #include "esp/replay_window.hpp"
+#include "ike/proposal/proposal_keywords.hpp"
 
 namespace ipsecgw::config {
 
@@ -126,9 +127,15 @@ std::vector<TrafficSelectorConfig> parseTsList(const TableReader& r, std::string
   return out;
 }
 
-std::vector<std::string> parseProposals(const TableReader& r, std::string_view key) {
+enum class ProposalKind { Ike, Esp };
+
+std::vector<std::string> parseProposals(const TableReader& r, std::string_view key, ProposalKind kind) {
   std::vector<std::string> out;
-  for (std::string_view p : r.textList(key)) out.emplace_back(p);
+  for (std::string_view p : r.textList(key)) {
+    auto parsed = kind == ProposalKind::Ike ? ike::parseIkeProposal(p) : ike::parseEspProposal(p);
+    if (!parsed) r.fail(key, "proposal " + quoted(p) + ": " + parsed.error());
+    out.emplace_back(p);
+  }
   if (out.empty()) r.fail(key, "missing: at least one proposal such as \"aes128gcm16-prfsha256-x25519\"");
   return out;
 }
@@ -139,7 +146,7 @@ ChildConfig parseChild(std::string_view name, const TableReader& r) {
   c.name = std::string(name);
   c.localTs = parseTsList(r, "local_ts");
   c.remoteTs = parseTsList(r, "remote_ts");
-  c.espProposals = parseProposals(r, "esp_proposals");
+  c.espProposals = parseProposals(r, "esp_proposals", ProposalKind::Esp);
   c.mode = r.optionalChoice<esp::Mode>("mode", kModeNames, "mode").value_or(esp::Mode::Tunnel);
   c.startAction = r.optionalChoice<StartAction>("start_action", kStartNames, "start action").value_or(StartAction::None);
   c.rekeyTimeS = r.optionalInteger<uint32_t>("rekey_time", 0).value_or(c.rekeyTimeS);
@@ -193,7 +200,7 @@ ConnectionConfig parseConnection(std::string_view name, const TableReader& r, co
     r.fail("local_addr", c.localAddress.toString() + " is not the address of any port");
   c.localId = parseEnd(r, "local", c.localAddress, false);
   c.remoteId = parseEnd(r, "remote", c.remoteAddress, true);
-  c.ikeProposals = parseProposals(r, "proposals");
+  c.ikeProposals = parseProposals(r, "proposals", ProposalKind::Ike);
   c.forceEncap = r.optionalBool("encap").value_or(false);
   c.dpdDelayS = r.optionalInteger<uint32_t>("dpd_delay", 0).value_or(c.dpdDelayS);
   c.dpdAction = r.optionalChoice<DpdAction>("dpd_action", kDpdActionNames, "dpd action").value_or(c.dpdAction);

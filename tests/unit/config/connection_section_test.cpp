@@ -149,6 +149,14 @@ proposals = "aes128gcm16-prfsha256-x25519"
     std::string text = replaced(connectionText(), "start_action = \"start\"", "start_action = \"go\"");
     checkError(parse(text), text, "start_action", "unknown start action \"go\"");
   }
+  SECTION("an unknown IKE algorithm") {
+    std::string text = replaced(connectionText(), "aes256-sha256-modp2048", "aes256-sha1-modp1024");
+    checkError(parse(text), text, "proposals = [", "proposal \"aes256-sha1-modp1024\": unknown algorithm keyword \"sha1\"");
+  }
+  SECTION("an IKE-only keyword in ESP") {
+    std::string text = replaced(connectionText(), "esp_proposals = [\"aes128gcm16\"]", "esp_proposals = [\"aes128gcm16-prfsha256\"]");
+    checkError(parse(text), text, "esp_proposals = [", "a PRF belongs to IKE proposals, not ESP");
+  }
   SECTION("no esp_proposals") {
     std::string text = replaced(connectionText(), "esp_proposals = \"chacha20poly1305\"", "");
     checkError(parse(text), text, "[connections.site-b.children.mgmt]", "esp_proposals: missing");

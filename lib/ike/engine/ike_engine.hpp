@@ -1,0 +1,131 @@
+// The IKEv2 engine as the rest of the gateway sees it (DESIGN.md: "the IKE
+// engine knows nothing of DPDK; it takes and returns datagrams"). The control
+// core feeds it received IKE datagrams and the clock, and drains from it the
+// datagrams to send and the SA events to apply to the data plane. It never
+// sends, sleeps or touches the data plane itself, so unit tests drive two
+// engines back to back by moving datagrams between them.
+//
+// Concurrency: single-threaded; owned by the control core.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "config/connection_config.hpp"
+#include "esp/security_association.hpp"
+#include "net/ip_address.hpp"
+#include "policy/selector.hpp"
+
+namespace ipsecgw::ike {
+
+struct Endpoint {
+  IpAddress address;
+  uint16_t port = 500;
+  bool operator==(const Endpoint&) const = default;
+};
+
+// One IKE message on the wire. On port 4500 the I/O layer strips the four-zero
+// non-ESP marker (RFC 3948 2.2) before receive() and adds it to what
+// takeOutgoing() returns when local.port or remote.port is not 500.
+struct Datagram {
+  Endpoint local;   // our address and port
+  Endpoint remote;  // the peer's
+  std::vector<uint8_t> bytes;
+};
+
+// A negotiated CHILD_SA for the data plane: both directions, keys inside
+// (esp::SaConfig::keymat is SecretBytes; the receiver moves it into the SA).
+// Install `inbound` before `outbound`: the peer may use the inbound SA as soon
+// as it has our response (make-before-break, RFC 7296 2.8).
+struct ChildSaUp {
+  uint64_t ikeSaId = 0;  // engine-unique, for logs and the CLI
+  std::string connection, child;
+  esp::SaConfig inbound, outbound;
+  // Negotiated (possibly narrowed) selectors: local = our side (TSi for the
+  // initiator, TSr for the responder). Outbound policy: local -> remote
+  // protected by `outbound`; inbound check: remote -> local on `inbound`.
+  std::vector<policy::TrafficSelector> localTs, remoteTs;
+  // Set when this CHILD_SA replaces another (rekey): the old one's SPIs,
+  // which stay installed until a ChildSaDown names them.
+  uint32_t replacesInboundSpi = 0;
+};
+
+struct ChildSaDown {
+  uint64_t ikeSaId = 0;
+  std::string connection, child;
+  uint32_t inboundSpi = 0, outboundSpi = 0;
+  IpAddress localAddress;  // with inboundSpi, the SAD key
+};
+
+struct IkeSaUp {
+  uint64_t ikeSaId = 0;
+  std::string connection;
+  Endpoint local, remote;
+};
+
+struct IkeSaDown {
+  uint64_t ikeSaId = 0;
+  std::string connection;
+  std::string reason;  // "deleted by peer", "AUTHENTICATION_FAILED", "peer dead", ...
+};
+
+using SaEvent = std::variant<ChildSaUp, ChildSaDown, IkeSaUp, IkeSaDown>;
+
+// A read-only view for the CLI (never keys).
+struct ChildSaInfo {
+  std::string child;
+  uint32_t inboundSpi = 0, outboundSpi = 0;
+  std::string proposal;  // e.g. "aes128gcm16-noesn"
+  std::vector<policy::TrafficSelector> localTs, remoteTs;
+  uint64_t establishedMs = 0;
+};
+struct IkeSaInfo {
+  uint64_t ikeSaId = 0;
+  std::string connection;
+  std::string state;  // "CONNECTING", "ESTABLISHED", "DELETING"
+  bool initiator = false;
+  uint64_t spiI = 0, spiR = 0;
+  Endpoint local, remote;
+  std::string localId, remoteId;
+  std::string proposal;  // e.g. "aes128gcm16-prfsha256-x25519"
+  bool natDetected = false;
+  uint64_t establishedMs = 0;
+  std::vector<ChildSaInfo> children;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // A datagram addressed to one of our IKE endpoints.
+  virtual void receive(Datagram&& d, uint64_t nowMs) = 0;
+  // Timers: retransmissions, rekeys, DPD, half-open expiry. Call at least
+  // every 100 ms.
+  virtual void tick(uint64_t nowMs) = 0;
+
+  // Operator and start-up actions; false with `error` set when the name is
+  // unknown or the action makes no sense now.
+  virtual bool initiate(std::string_view connection, std::string_view child, uint64_t nowMs, std::string& error) = 0;
+  virtual bool terminate(std::string_view connection, uint64_t nowMs, std::string& error) = 0;
+
+  // Feedback from the data plane: an inbound CHILD_SA carried traffic (DPD
+  // need not probe), or hit a soft lifetime (rekey it).
+  virtual void childTrafficSeen(uint32_t inboundSpi, uint64_t nowMs) = 0;
+  virtual void childSoftExpired(uint32_t inboundSpi, uint64_t nowMs) = 0;
+
+  virtual std::vector<Datagram> takeOutgoing() = 0;
+  virtual std::vector<SaEvent> takeEvents() = 0;
+  virtual std::vector<IkeSaInfo> listSas() const = 0;
+};
+
+using EnginePtr = std::unique_ptr<Engine>;
+
+// The engine for these connections. `connections` keep their PSKs inside;
+// the engine owns them from here on.
+EnginePtr makeEngine(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections);
+
+}  // namespace ipsecgw::ike
