@@ -17,6 +17,8 @@ constexpr size_t kSkfFieldsLen = 4;  // RFC 7383 2.5: Fragment Number, Total Fra
 WireResult<Payload> readEncrypted(PayloadType type, uint8_t next, bool critical, std::span<const uint8_t> body,
                                   size_t bodyOffset) {
   EncryptedPayload e;
+  // RFC 7383 2.5 wants Next Payload 0 in fragments after the first; a
+  // non-zero value there is ignored (the reassembler takes fragment 1's).
   e.firstInner = static_cast<PayloadType>(next);
   e.ivOffset = static_cast<uint32_t>(bodyOffset);
   if (type == PayloadType::SKF) {

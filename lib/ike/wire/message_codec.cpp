@@ -13,6 +13,7 @@ namespace {
 constexpr size_t kGenericHeaderLen = 4;
 constexpr size_t kSkfFieldsLen = 4;
 constexpr uint8_t kMajorVersion = 2;
+constexpr auto kSkf = static_cast<uint8_t>(PayloadType::SKF);
 
 struct RawHeader {
   Header header;
@@ -183,18 +184,18 @@ WireResult<Bytes> encodeEncrypted(const Message& m, SkCipher& cipher) {
 
 WireResult<Bytes> encodeFragment(const Header& h, PayloadType firstInner, uint16_t number, uint16_t total,
                                  std::span<const uint8_t> innerChunk, SkCipher& cipher) {
-  if (number == 0 || total == 0 || number > total) return wireError(WireErrc::BadFragment, 53);
+  if (number == 0 || total == 0 || number > total) return wireError(WireErrc::BadFragment, kSkf);
   // RFC 7383 2.5: only the first fragment names the first inner payload.
   return sealEncrypted(h, PayloadType::SKF, number == 1 ? firstInner : PayloadType::NoNext, number, total,
                        innerChunk, cipher);
 }
 
 WireResult<std::vector<Bytes>> encodeFragments(const Message& m, size_t maxInnerPerFragment, SkCipher& cipher) {
-  if (maxInnerPerFragment == 0) return wireError(WireErrc::BadFragment, 53);
+  if (maxInnerPerFragment == 0) return wireError(WireErrc::BadFragment, kSkf);
   auto inner = encodeChain(m.payloads);
   if (!inner) return unexpected(inner.error());
   const size_t count = std::max<size_t>(1, (inner->size() + maxInnerPerFragment - 1) / maxInnerPerFragment);
-  if (count > 0xffff) return wireError(WireErrc::TooLong, 53);
+  if (count > 0xffff) return wireError(WireErrc::TooLong, kSkf);
   const PayloadType first = m.payloads.empty() ? PayloadType::NoNext : m.payloads.front().type;
   std::vector<Bytes> out;
   std::span<const uint8_t> rest(*inner);
