@@ -31,7 +31,7 @@ size_t integKeyLen(const ProtectionSuite& s) { return s.integ ? integInfo(*s.int
 Expected<EncrInfo, CryptoError> checkSuite(const ProtectionSuite& suite) {
   auto encr = encrInfo(static_cast<uint16_t>(suite.encr), suite.encrKeyBits);
   if (!encr) return encr;
-  if (suite.integ && integInfo(static_cast<uint16_t>(*suite.integ)).has_value() == false)
+  if (suite.integ && !integInfo(static_cast<uint16_t>(*suite.integ)))
     return unexpected(CryptoError::UnknownAlgorithm);
   // An AEAD carries its own ICV (RFC 5282 8); CBC needs an INTEG (RFC 7296 3.3).
   if (encr->aead == suite.integ.has_value()) return unexpected(CryptoError::BadSuite);

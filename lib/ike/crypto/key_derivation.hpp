@@ -17,7 +17,7 @@
 #include <optional>
 
 #include "ike/crypto/algorithms.hpp"
-#include "ike/crypto/hmac.hpp"
+#include "ike/crypto/byte_view.hpp"
 #include "util/secret.hpp"
 
 namespace ipsecgw::ike {

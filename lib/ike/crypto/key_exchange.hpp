@@ -14,13 +14,13 @@
 // answers INVALID_SYNTAX or drops), never as a crash.
 #pragma once
 
-#include <openssl/evp.h>
+#include <openssl/types.h>  // EVP_PKEY, without the whole EVP API
 
 #include <memory>
 #include <vector>
 
 #include "ike/crypto/algorithms.hpp"
-#include "ike/crypto/hmac.hpp"
+#include "ike/crypto/byte_view.hpp"
 #include "util/secret.hpp"
 
 namespace ipsecgw::ike {

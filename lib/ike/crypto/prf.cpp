@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "ike/crypto/hmac.hpp"
+
 namespace ipsecgw::ike {
 
 Expected<SecretBytes, CryptoError> prf(PrfId id, ByteView key, std::initializer_list<ByteView> data) {

@@ -7,7 +7,7 @@
 #include <initializer_list>
 
 #include "ike/crypto/algorithms.hpp"
-#include "ike/crypto/hmac.hpp"
+#include "ike/crypto/byte_view.hpp"
 #include "util/secret.hpp"
 
 namespace ipsecgw::ike {

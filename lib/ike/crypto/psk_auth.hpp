@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "ike/crypto/algorithms.hpp"
-#include "ike/crypto/hmac.hpp"
+#include "ike/crypto/byte_view.hpp"
 
 namespace ipsecgw::ike {
 

@@ -29,6 +29,11 @@ inline Bytes ascii(std::string_view text) { return Bytes(text.begin(), text.end(
 // Copies a test key out for comparison with an expected test vector.
 inline Bytes bytesOf(const SecretBytes& s) { return Bytes(s.view().begin(), s.view().end()); }
 
+// Equality of two secrets that a failing check must not print.
+inline bool sameSecret(const SecretBytes& a, const SecretBytes& b) {
+  return a.size() == b.size() && constantTimeEqual(a.view().data(), b.view().data(), a.size());
+}
+
 struct FixtureSection {
   std::string kind, name;
   std::map<std::string, std::string> fields;
