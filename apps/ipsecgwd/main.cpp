@@ -1,7 +1,7 @@
 // ipsecgwd: the gateway daemon.
 //
 //   ipsecgwd --config FILE [--stats-file FILE] [--no-idle-backoff]
-//            [--icmp-rate N] [--icmp-burst N] -- EAL-ARGS...
+//            [--icmp-rate N] [--icmp-burst N] [--mbuf-data-room BYTES] -- EAL-ARGS...
 //
 // Reads the configuration, starts the EAL with the given arguments, opens the
 // configured ports (virtual devices are hot-plugged from their device
@@ -42,6 +42,7 @@ struct Options {
   std::string statsPath;
   bool idleBackoff = true;
   dataplane::WorkerOptions worker;
+  uint32_t mbufDataRoom = RTE_MBUF_DEFAULT_DATAROOM;
   std::vector<std::string> ealArgs;
 };
 
@@ -66,7 +67,11 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
       "icmp-rate", po::value(&o.worker.icmpErrorsPerSecond)->default_value(o.worker.icmpErrorsPerSecond),
       "ICMP errors (too big, time exceeded) a worker may send per second")(
       "icmp-burst", po::value(&o.worker.icmpErrorBurst)->default_value(o.worker.icmpErrorBurst),
-      "ICMP errors a worker may send at once after a quiet period");
+      "ICMP errors a worker may send at once after a quiet period")(
+      "mbuf-data-room", po::value(&o.mbufDataRoom)->default_value(o.mbufDataRoom),
+      "bytes of packet data per mbuf (headroom excluded); net_af_packet ports need it >= their framesz - 32. "
+      "A port that receives IPv4 fragments through net_af_packet gets them reassembled by the kernel "
+      "(the PMD asks for PACKET_FANOUT_FLAG_DEFRAG), so size it for the largest datagram expected");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(split, argv, desc), vm);
@@ -78,6 +83,11 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
     }
     if (o.configPath.empty()) {
       exitCode = fail("--config is required");
+      return false;
+    }
+    if (o.mbufDataRoom < RTE_MBUF_DEFAULT_DATAROOM || o.mbufDataRoom > UINT16_MAX - RTE_PKTMBUF_HEADROOM) {
+      exitCode = fail("--mbuf-data-room must be " + std::to_string(RTE_MBUF_DEFAULT_DATAROOM) + ".." +
+                      std::to_string(UINT16_MAX - RTE_PKTMBUF_HEADROOM));
       return false;
     }
   } catch (const std::exception& e) {
@@ -135,8 +145,9 @@ int main(int argc, char** argv) {
     const char* engineName =
         parsed.config->gateway.cryptoEngine == config::CryptoEngineKind::OpenSsl ? "openssl" : "ipsec-mb";
     auto engine = crypto::makeEngine(engineName);
-    rte_mempool* pool = rte_pktmbuf_pool_create("ipsecgwd_mbufs", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                                static_cast<int>(rte_socket_id()));
+    rte_mempool* pool =
+        rte_pktmbuf_pool_create("ipsecgwd_mbufs", 8191, 256, 0, static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + o.mbufDataRoom),
+                                static_cast<int>(rte_socket_id()));
     std::string error;
     std::unique_ptr<dataplane::GatewayTables> tables;
     if (!engine)
