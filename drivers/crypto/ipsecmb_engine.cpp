@@ -5,6 +5,7 @@
 #define NO_COMPAT_IMB_API_053
 #include <intel-ipsec-mb.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "util/secret.hpp"
@@ -270,12 +271,15 @@ CryptoSessionPtr IpsecMbEngine::createSession(Transform t, std::span<const uint8
 void IpsecMbEngine::process(const CryptoSession& session, Transform t, CryptoDirection dir, std::span<CryptoOp> ops) {
   const auto& s = static_cast<const IpsecMbSession&>(session);
   // A session of another transform would have the wrong key schedule: refuse.
-  const bool usable = s.transform == t;
-  for (CryptoOp& op : ops) op.ok = usable;
-  if (!usable) return;
+  if (s.transform != t) {
+    for (CryptoOp& op : ops) op.ok = false;
+    return;
+  }
 
   // Jobs come back in submission order but late (a multi-buffer lane waits for
   // company), so every submit may hand back an earlier op; user_data says which.
+  // Every submitted job comes back, through submit or flush, and sets its op's
+  // `ok` in complete().
   auto submit = [this] {
     for (const IMB_JOB* done = IMB_SUBMIT_JOB(mgr_); done != nullptr; done = IMB_GET_COMPLETED_JOB(mgr_))
       complete(done);
@@ -283,6 +287,27 @@ void IpsecMbEngine::process(const CryptoSession& session, Transform t, CryptoDir
   auto flush = [this] {
     while (const IMB_JOB* job = IMB_FLUSH_JOB(mgr_)) complete(job);
   };
+
+  if (s.kind == TransformKind::Aead) {
+    // The data-path case, without the per-op indirect fill of the general
+    // loop below: the per-SA part of the job (up to user_data, every field
+    // ipsec-mb reads for GCM and ChaCha20-Poly1305 outside SGL mode) comes
+    // from the template, then the packet's regions. Both AEADs' AAD fields
+    // sit at the same place in the union.
+    static_assert(offsetof(IMB_JOB, u.GCM.aad) == offsetof(IMB_JOB, u.CHACHA20_POLY1305.aad));
+    static_assert(offsetof(IMB_JOB, u.GCM.aad_len_in_bytes) ==
+                  offsetof(IMB_JOB, u.CHACHA20_POLY1305.aad_len_in_bytes));
+    const IMB_JOB& tmpl = s.templates[static_cast<size_t>(dir)];
+    for (CryptoOp& op : ops) {
+      IMB_JOB* job = IMB_GET_NEXT_JOB(mgr_);
+      std::memcpy(static_cast<void*>(job), &tmpl, offsetof(IMB_JOB, user_data));
+      fillGcm(*job, op);  // also right for ChaCha20-Poly1305 (asserted above)
+      submit();
+    }
+    flush();
+    return;
+  }
+  for (CryptoOp& op : ops) op.ok = true;
 
   // CBC with a counter IV: first turn each counter block into AES_K(counter)
   // (RFC 3602 3 wants an unpredictable IV; NIST SP 800-38A App. C), in a pass

@@ -16,20 +16,20 @@ namespace ipsecgw::esp {
 inline constexpr uint32_t kMaxBurst = 256;
 uint32_t compactBurst(std::span<PacketBuffer*> pkts, std::span<DropReason> reasons);
 
-// Runs `chunkFn(pkts, reasons)` over pkts in chunks of `chunk`, then moves
-// the failures behind the survivors and counts them on `drops`. Returns the
-// number of survivors. The common frame of espEncapsulate/espDecapsulate.
+// Runs `chunkFn(pkts, reasons)`, which returns how many of its packets
+// succeeded, over pkts in chunks of `chunk`, then moves the failures behind
+// the survivors and counts them on `drops`. Returns the number of survivors.
+// The common frame of espEncapsulate/espDecapsulate.
 template <typename ChunkFn>
 uint32_t processInChunks(std::span<PacketBuffer*> pkts, std::span<DropReason> reasons, uint32_t chunk,
                          uint64_t& drops, ChunkFn&& chunkFn) {
+  size_t survivors = 0;
   for (size_t off = 0; off < pkts.size(); off += chunk) {
     size_t n = pkts.size() - off < chunk ? pkts.size() - off : chunk;
-    chunkFn(pkts.subspan(off, n), reasons.subspan(off, n));
+    survivors += chunkFn(pkts.subspan(off, n), reasons.subspan(off, n));
   }
   // Usually nothing failed and the burst stays as it is.
-  bool anyFailed = false;
-  for (size_t i = 0; i < pkts.size(); ++i) anyFailed |= reasons[i] != DropReason::None;
-  uint32_t good = anyFailed ? compactBurst(pkts, reasons) : static_cast<uint32_t>(pkts.size());
+  uint32_t good = survivors != pkts.size() ? compactBurst(pkts, reasons) : static_cast<uint32_t>(pkts.size());
   drops += pkts.size() - good;
   return good;
 }

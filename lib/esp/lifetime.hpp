@@ -45,6 +45,43 @@ class LifetimeCounter {
     return true;
   }
 
+  // Burst accounting. How many more packets, and bytes in total, consume()
+  // would accept without refusing or raising anything: the burst routines
+  // count within this allowance in registers and charge it once with add(),
+  // and call consume() only for a packet that would step outside it, so the
+  // limits stay exact to the packet.
+  struct Allowance {
+    uint64_t packets;
+    uint64_t bytes;
+  };
+  Allowance allowance() const {
+    if (expired_) return {0, 0};
+    Allowance a{UINT64_MAX, UINT64_MAX};
+    // consume() refuses past a hard limit (> limit) and raises at a soft one
+    // (>= limit) unless that event was raised already.
+    const bool soft = (raised_ & kEventSoftLifetime) == 0;
+    clip(a.packets, packets_, limits_.hardPackets, 0);
+    clip(a.bytes, bytes_, limits_.hardBytes, 0);
+    if (soft) {
+      clip(a.packets, packets_, limits_.softPackets, 1);
+      clip(a.bytes, bytes_, limits_.softBytes, 1);
+    }
+    return a;
+  }
+  // Charges a whole burst at once if it fits the allowance; false (nothing
+  // charged) when some packet of it might reach a limit.
+  bool tryAdd(uint64_t packets, uint64_t bytes) {
+    Allowance a = allowance();
+    if (packets > a.packets || bytes > a.bytes) return false;
+    add(packets, bytes);
+    return true;
+  }
+  // Charge what was counted within allowance() (which it must not exceed).
+  void add(uint64_t packets, uint64_t bytes) {
+    packets_ += packets;
+    bytes_ += bytes;
+  }
+
   void raise(SaEvent e) {
     if (raised_ & e) return;
     raised_ |= e;
@@ -63,12 +100,55 @@ class LifetimeCounter {
   const LifetimeLimits& limits() const { return limits_; }
 
  private:
+  // Lowers `room` to what keeps used + room at least `margin` below `limit`
+  // (0: no limit).
+  static void clip(uint64_t& room, uint64_t used, uint64_t limit, uint64_t margin) {
+    if (limit == 0) return;
+    uint64_t r = used + margin <= limit ? limit - used - margin : 0;
+    if (r < room) room = r;
+  }
+
   LifetimeLimits limits_;
   uint64_t bytes_ = 0;
   uint64_t packets_ = 0;
   bool expired_ = false;
   uint8_t raised_ = 0;
   uint8_t pending_ = 0;
+};
+
+// A burst's view of a LifetimeCounter: packets within the allowance are
+// counted in registers (keep the object local and its address unescaped) and
+// charged once by commit(); one that would reach a limit goes through
+// consume() with everything before it charged, so limits and events stay
+// exact to the packet.
+class LifetimeBatch {
+ public:
+  explicit LifetimeBatch(LifetimeCounter& c) : counter_(c), allow_(c.allowance()) {}
+  LifetimeBatch(const LifetimeBatch&) = delete;
+  LifetimeBatch& operator=(const LifetimeBatch&) = delete;
+
+  bool consume(uint64_t bytes) {
+    if (packets_ < allow_.packets && allow_.bytes - bytes_ >= bytes) {
+      ++packets_;
+      bytes_ += bytes;
+      return true;
+    }
+    commit();
+    bool ok = counter_.consume(bytes);
+    allow_ = counter_.allowance();
+    return ok;
+  }
+  // Must run before anyone else reads or charges the counter.
+  void commit() {
+    counter_.add(packets_, bytes_);
+    packets_ = bytes_ = 0;
+  }
+
+ private:
+  LifetimeCounter& counter_;
+  LifetimeCounter::Allowance allow_;
+  uint64_t packets_ = 0;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace ipsecgw::esp

@@ -86,6 +86,12 @@ class SecurityAssociation {
   // Reserve the next sequence number; false once the space is exhausted
   // (2^32 - 1 without ESN, 2^64 - 1 with it; RFC 4303 3.3.3: never wrap).
   bool nextSequence(uint64_t& seq);
+  // Burst form of nextSequence(): the caller numbers packets in a register
+  // from lastSequence() + 1 up to sequenceLimit(), then stores the last number
+  // it used once, raising the events nextSequence() would have raised
+  // (`refused`: a packet found the space exhausted).
+  uint64_t sequenceLimit() const { return config_.esn ? UINT64_MAX : UINT32_MAX; }
+  void commitSequences(uint64_t last, bool refused);
 
   ReplayWindow* replayWindow() { return replay_ ? &*replay_ : nullptr; }
   const ReplayWindow* replayWindow() const { return replay_ ? &*replay_ : nullptr; }
@@ -136,6 +142,13 @@ inline bool SecurityAssociation::nextSequence(uint64_t& seq) {
   // 3.3.3 forbids cycling the counter): at 2^32 - 2^24 without ESN.
   if (!config_.esn && seq == UINT32_MAX - (1u << 24)) lifetime_.raise(kEventSoftLifetime);
   return true;
+}
+
+inline void SecurityAssociation::commitSequences(uint64_t last, bool refused) {
+  constexpr uint64_t kSoftMark = UINT32_MAX - (1u << 24);  // as in nextSequence()
+  if (!config_.esn && seq_ < kSoftMark && last >= kSoftMark) lifetime_.raise(kEventSoftLifetime);
+  if (refused) lifetime_.raise(kEventSeqExhausted);
+  seq_ = last;
 }
 
 }  // namespace ipsecgw::esp

@@ -16,6 +16,15 @@ constexpr std::array<TransformInfo, 8> kTransforms = {{
     {"aes256-sha256", TransformKind::CbcThenHmac, 32, 0, 32, 16, 16, 16},
     {"null-sha256", TransformKind::HmacOnly, 0, 0, 32, 0, 16, 4},
 }};
+
+constexpr bool geometryMatchesKind() {
+  for (const TransformInfo& t : kTransforms) {
+    KindGeometry g = kindGeometry(t.kind);
+    if (g.ivLen != t.ivLen || g.icvLen != t.icvLen || g.blockLen != t.blockLen) return false;
+  }
+  return true;
+}
+static_assert(geometryMatchesKind(), "the hot path takes IV, ICV and block lengths from the kind");
 }  // namespace
 
 const TransformInfo& transformInfo(Transform t) { return kTransforms[static_cast<size_t>(t)]; }

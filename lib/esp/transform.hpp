@@ -37,6 +37,24 @@ struct TransformInfo {
   uint8_t blockLen;         // padding alignment of payload+trailer (RFC 4303 2.4)
 };
 
+// The per-packet geometry a kind fixes for every transform of that kind
+// (transform.cpp asserts the table agrees), so that code specialised per kind
+// computes offsets from constants.
+struct KindGeometry {
+  uint8_t ivLen;
+  uint8_t icvLen;
+  uint8_t blockLen;
+};
+constexpr KindGeometry kindGeometry(TransformKind k) {
+  switch (k) {
+    case TransformKind::Aead: return {8, 16, 4};         // RFC 4106 3.1, RFC 7634 2-3
+    case TransformKind::GmacOnly: return {8, 16, 4};     // RFC 4543 3.1
+    case TransformKind::CbcThenHmac: return {16, 16, 16};  // RFC 3602 2.4, RFC 4868 2.1
+    case TransformKind::HmacOnly: return {0, 16, 4};     // RFC 2410, RFC 4868 2.1
+  }
+  return {0, 0, 0};
+}
+
 const TransformInfo& transformInfo(Transform t);
 std::optional<Transform> transformFromName(std::string_view name);
 
