@@ -3,6 +3,9 @@
 // (python3-cryptography): prf+ (RFC 7296 2.13), SKEYSEED and the IKE SA keys
 // (2.14), the rekey SKEYSEED (2.18), CHILD_SA KEYMAT (2.17), PSK AUTH (2.15)
 // and the SK payload under AES-GCM, ChaCha20-Poly1305 and AES-CBC + HMAC.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <cstring>
 
 #include "ike/crypto/key_derivation.hpp"
@@ -128,5 +131,43 @@ TEST_CASE("CBC+HMAC SK payload: open of python3-cryptography's message", "[sk][v
     const Bytes plain = s.bytes("plain");
     const size_t icv = (*cipher)->icvLength();
     CHECK(Bytes(message.begin(), message.end() - icv) == Bytes(plain.begin(), plain.end() - icv));
+  }
+}
+
+// CBC's IV is random, so its seal has no fixed answer: check the sealed
+// message with OpenSSL's one-shot HMAC and a separate AES-CBC decryption
+// instead (RFC 7296 3.14: ICV over everything from the IKE header to the end
+// of the ciphertext, truncated per RFC 4868).
+TEST_CASE("CBC+HMAC SK payload: seal checked by direct HMAC and AES-CBC", "[sk][vectors]") {
+  for (const auto& s : fixtureSections("sk_cbc")) {
+    INFO("vector " << s.name);
+    const Bytes key = s.bytes("key"), integKey = s.bytes("integ_key"), plain = s.bytes("plain");
+    const size_t ivOffset = s.number("iv_offset");
+    auto cipher = makeSkCipher(suiteOf(s), SecretBytes(key), SecretBytes(integKey));
+    REQUIRE(cipher);
+    const size_t icv = (*cipher)->icvLength();
+    Bytes m = plain;
+    REQUIRE((*cipher)->seal(m, ivOffset));
+
+    const EVP_MD* md = icv == 16 ? EVP_sha256() : icv == 24 ? EVP_sha384() : EVP_sha512();
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    unsigned macLen = 0;
+    REQUIRE(HMAC(md, integKey.data(), static_cast<int>(integKey.size()), m.data(), m.size() - icv, mac, &macLen));
+    CHECK(Bytes(mac, mac + icv) == Bytes(m.end() - icv, m.end()));
+
+    const size_t textLen = m.size() - ivOffset - 16 - icv;
+    Bytes decrypted(textLen + 16);
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    int n = 0, tail = 0;
+    const bool ok = EVP_DecryptInit_ex(ctx, key.size() == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc(), nullptr,
+                                       key.data(), m.data() + ivOffset) == 1 &&
+                    EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+                    EVP_DecryptUpdate(ctx, decrypted.data(), &n, m.data() + ivOffset + 16, static_cast<int>(textLen)) == 1 &&
+                    EVP_DecryptFinal_ex(ctx, decrypted.data() + n, &tail) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    REQUIRE(ok);
+    decrypted.resize(static_cast<size_t>(n + tail));
+    CHECK(decrypted == Bytes(plain.begin() + ivOffset + 16, plain.end() - icv));
+    CHECK(Bytes(m.begin(), m.begin() + ivOffset) == Bytes(plain.begin(), plain.begin() + ivOffset));
   }
 }
