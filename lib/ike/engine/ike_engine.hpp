@@ -97,6 +97,12 @@ struct IkeSaInfo {
   std::vector<ChildSaInfo> children;
 };
 
+// One drop/event counter of the engine (engine_counters.hpp lists them all).
+struct EngineCounterValue {
+  std::string_view name;  // e.g. "unknown-spi"; static storage
+  uint64_t value = 0;
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -108,9 +114,19 @@ class Engine {
   virtual void tick(uint64_t nowMs) = 0;
 
   // Operator and start-up actions; false with `error` set when the name is
-  // unknown or the action makes no sense now.
+  // unknown or the action makes no sense now. initiate() with an empty
+  // `child` brings up every child of the connection; with a name, that one
+  // (on the connection's existing IKE SA if there is one).
   virtual bool initiate(std::string_view connection, std::string_view child, uint64_t nowMs, std::string& error) = 0;
   virtual bool terminate(std::string_view connection, uint64_t nowMs, std::string& error) = 0;
+  // Deletes the CHILD_SAs named `child` of the connection's established IKE
+  // SAs (INFORMATIONAL Delete, RFC 7296 1.4.1). Added after the first
+  // version of this header, hence not pure.
+  virtual bool terminateChild(std::string_view connection, std::string_view child, uint64_t nowMs, std::string& error) {
+    (void)connection, (void)child, (void)nowMs;
+    error = "not supported";
+    return false;
+  }
 
   // Feedback from the data plane: an inbound CHILD_SA carried traffic (DPD
   // need not probe), or hit a soft lifetime (rekey it).
@@ -120,12 +136,17 @@ class Engine {
   virtual std::vector<Datagram> takeOutgoing() = 0;
   virtual std::vector<SaEvent> takeEvents() = 0;
   virtual std::vector<IkeSaInfo> listSas() const = 0;
+  // Every drop and event counter by reason, for the CLI (not pure, as above).
+  virtual std::vector<EngineCounterValue> counters() const { return {}; }
 };
 
 using EnginePtr = std::unique_ptr<Engine>;
 
 // The engine for these connections. `connections` keep their PSKs inside;
-// the engine owns them from here on.
+// the engine owns them from here on. Nothing is initiated by itself: at
+// start-up the daemon calls initiate(connection, child) for every child
+// whose start_action is "start" (the first call brings up the IKE SA with
+// that child in IKE_AUTH, later ones add CREATE_CHILD_SA exchanges).
 EnginePtr makeEngine(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections);
 
 }  // namespace ipsecgw::ike

@@ -1,0 +1,157 @@
+#include "ike/engine/child_create_task.hpp"
+
+#include "ike/crypto/random.hpp"
+#include "ike/proposal/proposal_selection.hpp"
+#include "util/byte_order.hpp"
+
+namespace ipsecgw::ike {
+
+namespace {
+std::optional<uint16_t> groupOf(const Proposal& p) {
+  const Transform* t = chosenTransform(p, TransformType::Dh);
+  if (!t || t->id == 0) return std::nullopt;
+  return t->id;
+}
+}  // namespace
+
+bool ChildCreateTask::keyExchange(ByteView peer, SecretBytes& gir) {
+  auto s = ke_->sharedSecret(peer);
+  ke_.reset();
+  if (!s) {
+    ctx_.count(EngineCounter::BadKeValue);
+    return false;
+  }
+  gir = std::move(*s);
+  return true;
+}
+
+TaskStatus ChildCreateTask::buildI(Message& m) {
+  if (sa_.state != IkeSaState::Established || childIndex_ >= sa_.config().children.size()) return TaskStatus::Failed;
+  request_ = makeChildRequest(sa_, ctx_, childIndex_, true);
+  auto nonce = makeNonce();
+  if (!request_ || !nonce) {
+    ctx_.count(EngineCounter::ChildFailed);
+    if (request_) ctx_.releaseInboundSpi(request_->inboundSpi);
+    return TaskStatus::Failed;
+  }
+  ni_ = std::move(*nonce);
+  // PFS (1.3.1): KEi for the group of our first proposal that has one.
+  for (const Proposal& p : request_->offered) {
+    if (auto g = groupOf(p)) {
+      auto ke = KeyExchange::generate(static_cast<KeGroup>(*g));
+      if (!ke) {
+        ctx_.count(EngineCounter::CryptoFailure);
+        ctx_.releaseInboundSpi(request_->inboundSpi);
+        return TaskStatus::Failed;
+      }
+      ke_ = std::move(*ke);
+      break;
+    }
+  }
+  addChildRequest(m, *request_);
+  m.add(NoncePayload{ni_});
+  if (ke_) m.add(KePayload{static_cast<uint16_t>(ke_->group()), ke_->publicValue()});
+  return TaskStatus::NeedMore;
+}
+
+TaskStatus ChildCreateTask::processI(const Message& m, ByteView) {
+  auto fail = [&](EngineCounter c) {
+    ctx_.count(c);
+    ctx_.releaseInboundSpi(request_->inboundSpi);
+    return TaskStatus::Done;  // a failed child does not fail the IKE SA
+  };
+  if (m.firstErrorNotify()) return fail(EngineCounter::ChildFailed);
+  const NoncePayload* nr = m.get<NoncePayload>(PayloadType::Nonce);
+  if (!nr) return fail(EngineCounter::MissingPayload);
+  auto agreement = acceptChild(*request_, m);
+  if (!agreement) return fail(agreement.error());
+  SecretBytes gir;
+  auto group = groupOf(agreement->chosen);
+  if (group) {
+    const KePayload* ke = m.get<KePayload>(PayloadType::KE);
+    if (!ke_ || !ke || ke->group != *group || static_cast<uint16_t>(ke_->group()) != *group)
+      return fail(EngineCounter::BadResponse);
+    if (!keyExchange(ke->data, gir)) return fail(EngineCounter::BadKeValue);
+  }
+  if (!establishChild(sa_, ctx_, *agreement, gir.view(), ni_, nr->data, replaces_))
+    ctx_.releaseInboundSpi(request_->inboundSpi);
+  return TaskStatus::Done;
+}
+
+TaskStatus ChildCreateTask::processR(const Message& m, ByteView) {
+  const SaPayload* saPayload = m.get<SaPayload>(PayloadType::SA);
+  const NoncePayload* ni = m.get<NoncePayload>(PayloadType::Nonce);
+  if (!saPayload || !ni) {
+    ctx_.count(EngineCounter::MissingPayload);
+    error_ = NotifyType::InvalidSyntax;
+    return TaskStatus::Failed;
+  }
+  if (!saPayload->proposals.empty() && saPayload->proposals[0].protocol == ProtocolId::Ike) {
+    // IKE SA rekey (1.3.2) is not served yet.
+    error_ = NotifyType::NoAdditionalSas;
+    return TaskStatus::Failed;
+  }
+  std::optional<size_t> only;
+  if (const NotifyPayload* rekey = m.findNotify(NotifyType::RekeySa)) {
+    ChildSa* old = rekey->spi.size() == 4 ? childByOutboundSpi(sa_, loadBe32(rekey->spi.data())) : nullptr;
+    if (!old) {
+      ctx_.count(EngineCounter::UnknownChildSpi);
+      error_ = NotifyType::ChildSaNotFound;
+      return TaskStatus::Failed;
+    }
+    only = old->childIndex;
+    replaces_ = old->inboundSpi;
+  }
+  auto agreement = selectChild(sa_, ctx_, m, true, only);
+  if (!agreement) {
+    error_ = agreement.error();
+    return TaskStatus::Failed;
+  }
+  agreement_ = std::move(*agreement);
+  ni_ = ni->data;
+  if (const KePayload* ke = m.get<KePayload>(PayloadType::KE)) {
+    peerGroup_ = ke->group;
+    peerKe_ = ke->data;
+  }
+  auto nr = makeNonce();
+  if (!nr) {
+    error_ = NotifyType::TemporaryFailure;
+    return TaskStatus::Failed;
+  }
+  nr_ = std::move(*nr);
+  return TaskStatus::Done;
+}
+
+TaskStatus ChildCreateTask::buildR(Message& m) {
+  auto refuse = [&](NotifyType t, Bytes data = {}) {
+    if (agreement_) ctx_.releaseInboundSpi(agreement_->inboundSpi);
+    m.add(NotifyPayload{ProtocolId::None, {}, t, std::move(data)});
+    return TaskStatus::Failed;
+  };
+  if (error_) return refuse(*error_);
+  SecretBytes gir;
+  Bytes ourKe;
+  auto group = groupOf(agreement_->chosen);
+  if (group) {
+    // PFS chosen: the request's KEi must be of that group (1.3.1, 3.10.1).
+    if (!peerGroup_ || *peerGroup_ != *group) {
+      Bytes data(2);
+      storeBe16(data.data(), *group);
+      ctx_.count(EngineCounter::InvalidKe);
+      return refuse(NotifyType::InvalidKePayload, std::move(data));
+    }
+    auto ours = KeyExchange::generate(static_cast<KeGroup>(*group));
+    if (!ours) return refuse(NotifyType::TemporaryFailure);
+    ke_ = std::move(*ours);
+    ourKe = ke_->publicValue();
+    if (!keyExchange(peerKe_, gir)) return refuse(NotifyType::InvalidSyntax);
+  }
+  if (!establishChild(sa_, ctx_, *agreement_, gir.view(), ni_, nr_, replaces_))
+    return refuse(NotifyType::NoProposalChosen);
+  addChildResponse(m, *agreement_);
+  m.add(NoncePayload{nr_});
+  if (group) m.add(KePayload{*group, std::move(ourKe)});
+  return TaskStatus::Done;
+}
+
+}  // namespace ipsecgw::ike

@@ -1,0 +1,46 @@
+// CREATE_CHILD_SA for an additional CHILD_SA (RFC 7296 1.3.1), with a PFS
+// key exchange when the ESP proposal names a group:
+//   HDR, SK {[N(USE_TRANSPORT_MODE)], SA, Ni, [KEi], TSi, TSr}  -->
+//                <--  HDR, SK {[N(USE_TRANSPORT_MODE)], SA, Nr, [KEr], TSi, TSr}
+// The responder also serves a CHILD_SA rekey (1.3.3: N(REKEY_SA) names the
+// child): the new SA's ChildSaUp carries replacesInboundSpi, and the old one
+// goes when the peer deletes it. A refused child leaves the IKE SA as it is.
+// Rekeying as initiator will reuse this task with `replaces` set.
+#pragma once
+
+#include <optional>
+
+#include "ike/crypto/key_exchange.hpp"
+#include "ike/engine/child_sa_setup.hpp"
+#include "ike/engine/task.hpp"
+
+namespace ipsecgw::ike {
+
+class ChildCreateTask final : public Task {
+ public:
+  ChildCreateTask(IkeSa& sa, EngineContext& ctx, bool initiator, size_t childIndex = 0)
+      : Task(sa, ctx, initiator), childIndex_(childIndex) {}
+  ExchangeType exchange() const override { return ExchangeType::CreateChildSa; }
+  size_t childIndex() const { return childIndex_; }
+
+ protected:
+  TaskStatus buildI(Message& m) override;
+  TaskStatus processI(const Message& m, ByteView raw) override;
+  TaskStatus processR(const Message& m, ByteView raw) override;
+  TaskStatus buildR(Message& m) override;
+
+ private:
+  bool keyExchange(ByteView peer, SecretBytes& gir);
+
+  size_t childIndex_;
+  std::optional<ChildRequest> request_;
+  std::optional<ChildAgreement> agreement_;
+  KeyExchangePtr ke_;
+  Bytes ni_, nr_;
+  uint32_t replaces_ = 0;  // inbound SPI of the child being rekeyed
+  std::optional<NotifyType> error_;
+  std::optional<uint16_t> peerGroup_;  // responder: the request's KEi
+  Bytes peerKe_;
+};
+
+}  // namespace ipsecgw::ike

@@ -1,0 +1,475 @@
+// The Engine behind ike_engine.hpp: the IKE SA table (by our SPI, plus the
+// responder's half-open index by the initiator's address and SPI), the
+// receive path that checks header, SA and message ID before any crypto
+// (RFC 7296 2.1, 2.2), timers, and the operator actions. Exchanges are the
+// tasks' business; this file only routes to them.
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "ike/crypto/random.hpp"
+#include "ike/engine/child_create_task.hpp"
+#include "ike/engine/ike_auth_task.hpp"
+#include "ike/engine/ike_init_task.hpp"
+#include "ike/engine/informational_task.hpp"
+#include "ike/engine/task_manager.hpp"
+#include "ike/engine/traffic_selectors.hpp"
+#include "ike/proposal/proposal_keywords.hpp"
+#include "ike/wire/message_codec.hpp"
+
+namespace ipsecgw::ike {
+
+namespace {
+
+// A responder SA that has not completed IKE_AUTH in this time is dropped
+// (2.6 leaves it to the implementation; strongSwan uses 30 s).
+constexpr uint64_t kHalfOpenTimeoutMs = 30000;
+
+const char* stateName(IkeSaState s) {
+  switch (s) {
+    case IkeSaState::Connecting: return "CONNECTING";
+    case IkeSaState::Established: return "ESTABLISHED";
+    case IkeSaState::Deleting: return "DELETING";
+  }
+  return "UNKNOWN";
+}
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections);
+
+  void receive(Datagram&& d, uint64_t nowMs) override;
+  void tick(uint64_t nowMs) override;
+  bool initiate(std::string_view connection, std::string_view child, uint64_t nowMs, std::string& error) override;
+  bool terminate(std::string_view connection, uint64_t nowMs, std::string& error) override;
+  bool terminateChild(std::string_view connection, std::string_view child, uint64_t nowMs,
+                      std::string& error) override;
+  void childTrafficSeen(uint32_t inboundSpi, uint64_t nowMs) override;
+  void childSoftExpired(uint32_t inboundSpi, uint64_t nowMs) override;
+  std::vector<Datagram> takeOutgoing() override { return std::exchange(ctx_.outgoing, {}); }
+  std::vector<SaEvent> takeEvents() override { return std::exchange(ctx_.events, {}); }
+  std::vector<IkeSaInfo> listSas() const override;
+  std::vector<EngineCounterValue> counters() const override;
+
+ private:
+  using HalfOpenKey = std::tuple<IpAddress, uint16_t, uint64_t>;
+
+  void receiveInitRequest(Datagram& d, const Header& h);
+  void dispatch(IkeSa& sa, Datagram& d, const Header& h);
+  TaskPtr responderTask(IkeSa& sa, ExchangeType t);
+  std::optional<uint64_t> freshSpi();
+  void afterStep(IkeSa& sa);
+  void sweep();
+  void destroy(IkeSa& sa);
+
+  EngineContext ctx_;
+  std::map<uint64_t, IkeSaPtr> sas_;  // by our SPI
+  std::map<HalfOpenKey, uint64_t> halfOpen_;
+  std::map<uint64_t, uint64_t> lastSeenMs_;  // our SPI -> last authenticated message (DPD)
+  uint64_t nextId_ = 1;
+};
+
+EngineImpl::EngineImpl(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections) {
+  ctx_.settings = settings;
+  for (config::ConnectionConfig& c : connections) {
+    ConnectionEntry e;
+    // Keywords the proposal parser refuses are left out here; the config
+    // layer reports them to the operator.
+    for (const std::string& k : c.ikeProposals)
+      if (auto p = parseIkeProposal(k)) e.ikeProposals.push_back(std::move(*p));
+    for (const config::ChildConfig& child : c.children) {
+      std::vector<Proposal> esp;
+      for (const std::string& k : child.espProposals)
+        if (auto p = parseEspProposal(k)) esp.push_back(std::move(*p));
+      e.espProposals.push_back(std::move(esp));
+    }
+    e.config = std::move(c);
+    ctx_.connections.push_back(std::move(e));
+  }
+}
+
+std::optional<uint64_t> EngineImpl::freshSpi() {
+  for (int i = 0; i < 16; ++i) {
+    auto spi = makeIkeSpi();
+    if (!spi) return std::nullopt;
+    if (!sas_.count(*spi)) return *spi;
+  }
+  return std::nullopt;
+}
+
+void EngineImpl::receive(Datagram&& d, uint64_t nowMs) {
+  ctx_.nowMs = nowMs;
+  auto h = decodeHeader(d.bytes);
+  if (!h) {
+    ctx_.count(EngineCounter::BadHeader);
+    return;
+  }
+  if (h->exchangeType == ExchangeType::IkeSaInit && !h->isResponse()) {
+    receiveInitRequest(d, *h);
+  } else {
+    // The I flag says who sent it: from the original initiator, our SPI is
+    // SPIr (we are the responder), else SPIi.
+    uint64_t ours = h->isInitiator() ? h->spiR : h->spiI;
+    auto it = sas_.find(ours);
+    if (it == sas_.end() || it->second->spiI != h->spiI) {
+      ctx_.count(EngineCounter::UnknownSpi);
+      return;
+    }
+    IkeSa& sa = *it->second;
+    if (h->isInitiator() == sa.initiator) {
+      ctx_.count(EngineCounter::BadFlags);
+      return;
+    }
+    // Until IKE_SA_INIT completes the initiator does not know SPIr.
+    if (sa.spiR != 0 && h->spiR != sa.spiR && h->exchangeType != ExchangeType::IkeSaInit) {
+      ctx_.count(EngineCounter::UnknownSpi);
+      return;
+    }
+    dispatch(sa, d, *h);
+  }
+  sweep();
+}
+
+void EngineImpl::receiveInitRequest(Datagram& d, const Header& h) {
+  if (!h.isInitiator() || h.spiR != 0) {
+    ctx_.count(EngineCounter::BadFlags);
+    return;
+  }
+  auto known = halfOpen_.find(HalfOpenKey{d.remote.address, d.remote.port, h.spiI});
+  if (known != halfOpen_.end()) {
+    auto it = sas_.find(known->second);
+    if (it != sas_.end()) dispatch(*it->second, d, h);
+    return;
+  }
+  if (h.messageId != 0) {
+    ctx_.count(EngineCounter::OutOfWindow);
+    return;
+  }
+  // Decode before allocating anything for it.
+  auto m = decodeMessage(d.bytes);
+  if (!m) {
+    ctx_.count(EngineCounter::DecodeFailed);
+    return;
+  }
+  const ConnectionEntry* conn = ctx_.findByAddresses(d.local.address, d.remote.address);
+  if (!conn) {
+    ctx_.count(EngineCounter::NoConnection);
+    return;
+  }
+  auto spi = freshSpi();
+  if (!spi) {
+    ctx_.count(EngineCounter::CryptoFailure);
+    return;
+  }
+  auto sa = std::make_unique<IkeSa>(nextId_++, false, ctx_);
+  sa->spiI = h.spiI;
+  sa->spiR = *spi;
+  sa->connection = conn;
+  sa->local = d.local;
+  sa->remote = d.remote;
+  sa->createdMs = ctx_.nowMs;
+  IkeSa& ref = *sa;
+  sas_.emplace(*spi, std::move(sa));
+  halfOpen_.emplace(HalfOpenKey{d.remote.address, d.remote.port, h.spiI}, *spi);
+  ref.tasks->handleRequest(*m, d.bytes, std::make_unique<IkeInitTask>(ref, ctx_, false));
+  afterStep(ref);
+}
+
+TaskPtr EngineImpl::responderTask(IkeSa& sa, ExchangeType t) {
+  switch (t) {
+    case ExchangeType::IkeSaInit: return std::make_unique<IkeInitTask>(sa, ctx_, false);
+    case ExchangeType::IkeAuth: return std::make_unique<IkeAuthTask>(sa, ctx_, false);
+    case ExchangeType::CreateChildSa: return std::make_unique<ChildCreateTask>(sa, ctx_, false);
+    case ExchangeType::Informational: return std::make_unique<InformationalTask>(sa, ctx_, false);
+    default: return nullptr;
+  }
+}
+
+void EngineImpl::dispatch(IkeSa& sa, Datagram& d, const Header& h) {
+  // Exchanges must follow the SA's progress (1.2): IKE_AUTH only right
+  // after IKE_SA_INIT, the others once established.
+  const bool request = !h.isResponse();
+  switch (sa.tasks->classify(h)) {
+    case TaskManager::Verdict::Drop: return;
+    case TaskManager::Verdict::ResendResponse: sa.tasks->resendResponse(); return;
+    case TaskManager::Verdict::Process: break;
+  }
+  if (request) {
+    // IKE_SA_INIT only before the keys exist, IKE_AUTH only between, the
+    // rest only after: a replayed or forged IKE_SA_INIT never re-keys an SA.
+    bool fits;
+    if (h.exchangeType == ExchangeType::IkeSaInit)
+      fits = !sa.inbound;
+    else if (h.exchangeType == ExchangeType::IkeAuth)
+      fits = sa.inbound && sa.state == IkeSaState::Connecting;
+    else
+      fits = sa.state != IkeSaState::Connecting;
+    if (!fits) {
+      ctx_.count(EngineCounter::UnsupportedExchange);
+      return;
+    }
+  }
+  auto outer = decodeMessage(d.bytes);
+  if (!outer) {
+    ctx_.count(EngineCounter::DecodeFailed);
+    return;
+  }
+  Message m;
+  if (h.exchangeType == ExchangeType::IkeSaInit) {
+    if (outer->find(PayloadType::SK) || outer->find(PayloadType::SKF)) {
+      ctx_.count(EngineCounter::DecodeFailed);
+      return;
+    }
+    m = std::move(*outer);
+  } else {
+    if (outer->find(PayloadType::SKF)) {
+      ctx_.count(EngineCounter::Fragmented);
+      return;
+    }
+    if (!outer->find(PayloadType::SK) || !sa.inbound) {
+      ctx_.count(EngineCounter::NotEncrypted);
+      return;
+    }
+    auto opened = openMessage(d.bytes, *outer, *sa.inbound);
+    if (!opened) {
+      ctx_.count(opened.error().code == WireErrc::IcvFailure || opened.error().code == WireErrc::BadPadding
+                     ? EngineCounter::DecryptFailed
+                     : EngineCounter::DecodeFailed);
+      return;
+    }
+    m = std::move(*opened);
+    // Authenticated: the peer's address and ports are what it uses now
+    // (2.23: the initiator moved to 4500; a NAT may have remapped).
+    sa.local = d.local;
+    sa.remote = d.remote;
+    lastSeenMs_[sa.ourSpi()] = ctx_.nowMs;
+  }
+  if (request) {
+    TaskPtr task = responderTask(sa, h.exchangeType);
+    if (!task) {
+      ctx_.count(EngineCounter::UnsupportedExchange);
+      return;
+    }
+    sa.tasks->handleRequest(m, d.bytes, std::move(task));
+  } else {
+    sa.tasks->handleResponse(m, d.bytes);
+  }
+  afterStep(sa);
+}
+
+void EngineImpl::afterStep(IkeSa& sa) {
+  if (!sa.dead && sa.state == IkeSaState::Established && sa.initialContact && !sa.initiator) {
+    // INITIAL_CONTACT (3.10.1): the peer has no other SA with us; anything
+    // older with this connection and peer is stale.
+    sa.initialContact = false;
+    for (auto& [spi, other] : sas_)
+      if (other.get() != &sa && other->connection == sa.connection && other->remote.address == sa.remote.address)
+        other->kill("replaced (INITIAL_CONTACT)");
+  }
+  if (!sa.dead) sa.tasks->kick();
+}
+
+void EngineImpl::tick(uint64_t nowMs) {
+  ctx_.nowMs = nowMs;
+  for (auto& [spi, sa] : sas_) {
+    sa->tasks->tick(nowMs);
+    if (!sa->initiator && sa->state == IkeSaState::Connecting && nowMs - sa->createdMs >= kHalfOpenTimeoutMs) {
+      ctx_.count(EngineCounter::HalfOpenExpired);
+      sa->announced = false;
+      sa->kill("half-open expired");
+    }
+    // Liveness check (2.4) after dpd_delay without an authenticated message.
+    const uint32_t dpd = sa->connection ? sa->config().dpdDelayS : 0;
+    if (!sa->dead && dpd && sa->state == IkeSaState::Established && sa->tasks->idle()) {
+      uint64_t& seen = lastSeenMs_[spi];
+      if (seen == 0) seen = sa->establishedMs;
+      if (nowMs - seen >= uint64_t(dpd) * 1000) {
+        seen = nowMs;
+        sa->tasks->queue(std::make_unique<InformationalTask>(*sa, ctx_, true));
+      }
+    }
+    if (!sa->dead) sa->tasks->kick();
+  }
+  sweep();
+}
+
+bool EngineImpl::initiate(std::string_view connection, std::string_view child, uint64_t nowMs, std::string& error) {
+  ctx_.nowMs = nowMs;
+  const ConnectionEntry* conn = ctx_.findConnection(connection);
+  if (!conn) {
+    error = "unknown connection";
+    return false;
+  }
+  std::vector<size_t> children;
+  for (size_t i = 0; i < conn->config.children.size(); ++i)
+    if (child.empty() || conn->config.children[i].name == child) children.push_back(i);
+  if (!child.empty() && children.empty()) {
+    error = "unknown child";
+    return false;
+  }
+  if (conn->ikeProposals.empty()) {
+    error = "no usable IKE proposal";
+    return false;
+  }
+  for (auto& [spi, sa] : sas_) {
+    if (sa->connection != conn || sa->dead || sa->state == IkeSaState::Deleting) continue;
+    for (size_t i : children) {
+      bool up = std::any_of(sa->children.begin(), sa->children.end(), [&](const ChildSa& c) { return c.childIndex == i; });
+      if (!up) sa->tasks->queue(std::make_unique<ChildCreateTask>(*sa, ctx_, true, i));
+    }
+    sa->tasks->kick();
+    return true;
+  }
+  auto spi = freshSpi();
+  if (!spi) {
+    error = "no random SPI";
+    return false;
+  }
+  auto sa = std::make_unique<IkeSa>(nextId_++, true, ctx_);
+  sa->spiI = *spi;
+  sa->connection = conn;
+  sa->local = Endpoint{conn->config.localAddress, 500};
+  sa->remote = Endpoint{conn->config.remoteAddress, 500};
+  sa->createdMs = nowMs;
+  // 2.4 / 3.10.1: INITIAL_CONTACT when we hold no other IKE SA with this peer.
+  sa->initialContact = std::none_of(sas_.begin(), sas_.end(), [&](const auto& e) { return e.second->connection == conn; });
+  sa->tasks->queue(std::make_unique<IkeInitTask>(*sa, ctx_, true));
+  std::optional<size_t> first;
+  if (!children.empty()) first = children.front();
+  sa->tasks->queue(std::make_unique<IkeAuthTask>(*sa, ctx_, true, first));
+  for (size_t k = 1; k < children.size(); ++k)
+    sa->tasks->queue(std::make_unique<ChildCreateTask>(*sa, ctx_, true, children[k]));
+  IkeSa& ref = *sa;
+  sas_.emplace(*spi, std::move(sa));
+  ref.tasks->kick();
+  sweep();
+  return true;
+}
+
+bool EngineImpl::terminate(std::string_view connection, uint64_t nowMs, std::string& error) {
+  ctx_.nowMs = nowMs;
+  bool any = false;
+  for (auto& [spi, sa] : sas_) {
+    if (!sa->connection || sa->config().name != connection || sa->dead) continue;
+    any = true;
+    if (sa->state == IkeSaState::Established) {
+      if (!sa->tasks->hasQueued(ExchangeType::Informational) || true) {
+        sa->tasks->clear();
+        sa->tasks->queue(std::make_unique<InformationalTask>(*sa, ctx_, true, InformationalTask::Kind::DeleteIke));
+        sa->tasks->kick();
+      }
+    } else if (sa->state == IkeSaState::Connecting) {
+      sa->kill("terminated");
+    }
+  }
+  sweep();
+  if (!any) error = "no IKE SA for this connection";
+  return any;
+}
+
+bool EngineImpl::terminateChild(std::string_view connection, std::string_view child, uint64_t nowMs,
+                                std::string& error) {
+  ctx_.nowMs = nowMs;
+  bool any = false;
+  for (auto& [spi, sa] : sas_) {
+    if (!sa->connection || sa->config().name != connection || sa->dead || sa->state != IkeSaState::Established)
+      continue;
+    for (const ChildSa& c : sa->children) {
+      if (c.name != child) continue;
+      any = true;
+      sa->tasks->queue(std::make_unique<InformationalTask>(*sa, ctx_, true, InformationalTask::Kind::DeleteChild,
+                                                           c.inboundSpi));
+    }
+    sa->tasks->kick();
+  }
+  if (!any) error = "no such CHILD_SA";
+  return any;
+}
+
+void EngineImpl::childTrafficSeen(uint32_t inboundSpi, uint64_t nowMs) {
+  // Traffic from the peer proves liveness as well as an IKE message (2.4).
+  for (auto& [spi, sa] : sas_)
+    for (const ChildSa& c : sa->children)
+      if (c.inboundSpi == inboundSpi) lastSeenMs_[spi] = nowMs;
+}
+
+void EngineImpl::childSoftExpired(uint32_t, uint64_t nowMs) {
+  // CHILD_SA rekeying as initiator is not implemented yet; the peer's rekey
+  // is served (ChildCreateTask with REKEY_SA).
+  ctx_.nowMs = nowMs;
+}
+
+void EngineImpl::sweep() {
+  for (auto it = sas_.begin(); it != sas_.end();) {
+    if (!it->second->dead) {
+      ++it;
+      continue;
+    }
+    IkeSaPtr sa = std::move(it->second);
+    it = sas_.erase(it);
+    destroy(*sa);
+  }
+}
+
+void EngineImpl::destroy(IkeSa& sa) {
+  sa.tasks->clear();
+  while (!sa.children.empty()) retireChild(sa, ctx_, sa.children.back().inboundSpi);
+  // The daemon hears of IKE SAs it asked for, or that were up; a refused
+  // half-open responder SA is nobody's business but the counters'.
+  if (sa.announced || sa.initiator)
+    ctx_.events.emplace_back(IkeSaDown{sa.id, sa.connection ? sa.config().name : std::string(), sa.downReason});
+  std::erase_if(halfOpen_, [&](const auto& e) { return e.second == sa.ourSpi(); });
+  lastSeenMs_.erase(sa.ourSpi());
+}
+
+std::vector<IkeSaInfo> EngineImpl::listSas() const {
+  std::vector<IkeSaInfo> out;
+  for (const auto& [spi, sa] : sas_) {
+    IkeSaInfo info;
+    info.ikeSaId = sa->id;
+    info.connection = sa->connection ? sa->config().name : "";
+    info.state = stateName(sa->state);
+    info.initiator = sa->initiator;
+    info.spiI = sa->spiI;
+    info.spiR = sa->spiR;
+    info.local = sa->local;
+    info.remote = sa->remote;
+    if (sa->connection) {
+      info.localId = sa->config().localId.value;
+      info.remoteId = sa->config().remoteId.value;
+    }
+    if (sa->state != IkeSaState::Connecting) info.proposal = proposalKeywords(sa->chosen);
+    info.natDetected = sa->natDetected();
+    info.establishedMs = sa->establishedMs;
+    for (const ChildSa& c : sa->children) {
+      ChildSaInfo ci;
+      ci.child = c.name;
+      ci.inboundSpi = c.inboundSpi;
+      ci.outboundSpi = c.outboundSpi;
+      ci.proposal = c.proposal;
+      ci.localTs = toPolicySide(c.localTs);
+      ci.remoteTs = toPolicySide(c.remoteTs);
+      ci.establishedMs = c.establishedMs;
+      info.children.push_back(std::move(ci));
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::vector<EngineCounterValue> EngineImpl::counters() const {
+  std::vector<EngineCounterValue> out;
+  for (size_t i = 0; i < static_cast<size_t>(EngineCounter::Count); ++i) {
+    auto c = static_cast<EngineCounter>(i);
+    out.push_back(EngineCounterValue{engineCounterName(c), ctx_.counters.get(c)});
+  }
+  return out;
+}
+
+}  // namespace
+
+EnginePtr makeEngine(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections) {
+  return std::make_unique<EngineImpl>(settings, std::move(connections));
+}
+
+}  // namespace ipsecgw::ike

@@ -1,0 +1,45 @@
+// What every task of every IKE SA shares: the configuration, the events and
+// datagrams the engine hands out, the counters, our inbound ESP SPIs and the
+// clock. Owned by the engine; single-threaded (the control core).
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string_view>
+#include <vector>
+
+#include "config/connection_config.hpp"
+#include "ike/engine/engine_counters.hpp"
+#include "ike/engine/ike_engine.hpp"
+#include "ike/wire/message.hpp"
+
+namespace ipsecgw::ike {
+
+// A connection with its proposal keywords parsed once (lib/ike/proposal).
+struct ConnectionEntry {
+  config::ConnectionConfig config;
+  std::vector<Proposal> ikeProposals;
+  std::vector<std::vector<Proposal>> espProposals;  // parallel to config.children
+};
+
+struct EngineContext {
+  config::IkeSettings settings;
+  std::vector<ConnectionEntry> connections;  // fixed after makeEngine(): tasks keep pointers
+  std::vector<SaEvent> events;
+  std::vector<Datagram> outgoing;
+  EngineCounters counters;
+  std::set<uint32_t> inboundSpis;  // every ESP SPI we have handed to a peer
+  uint64_t nowMs = 0;
+
+  void count(EngineCounter c) { counters.bump(c); }
+  const ConnectionEntry* findConnection(std::string_view name) const;
+  // The responder's choice (RFC 7296 leaves it to policy): our local address
+  // must match; the remote address must match unless it is configured as
+  // the unspecified address (0.0.0.0 / ::), which accepts any peer.
+  const ConnectionEntry* findByAddresses(const IpAddress& local, const IpAddress& remote) const;
+  // A fresh random SPI >= 256, unique among our inbound SPIs (RFC 4303 2.1).
+  std::optional<uint32_t> allocateInboundSpi();
+  void releaseInboundSpi(uint32_t spi) { inboundSpis.erase(spi); }
+};
+
+}  // namespace ipsecgw::ike

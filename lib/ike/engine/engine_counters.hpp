@@ -1,0 +1,61 @@
+// Why the engine dropped or refused something, and the events worth counting
+// (STYLE.md "Errors and counters": one list giving enum, name and help text;
+// each drop path bumps its own counter). Engine::counters() lists them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace ipsecgw::ike {
+
+#define IPSECGW_IKE_ENGINE_COUNTERS(X)                                                              \
+  X(BadHeader, "bad-header", "shorter than an IKE header, wrong version or length")                 \
+  X(DecodeFailed, "decode-failed", "payload chain did not decode (lib/ike/wire)")                   \
+  X(UnknownSpi, "unknown-spi", "no IKE SA with this SPI (RFC 7296 2.21.4: dropped, not answered)") \
+  X(BadFlags, "bad-flags", "Initiator flag contradicts our role in the IKE SA")                     \
+  X(OutOfWindow, "message-id-out-of-window", "request ID neither next nor a retransmission")        \
+  X(UnexpectedResponse, "unexpected-response", "response without a matching outstanding request")   \
+  X(RetransmitAnswered, "retransmit-answered", "retransmitted request answered from the cache")      \
+  X(RetransmitSent, "retransmit-sent", "our request sent again after a timeout")                    \
+  X(PeerUnreachable, "peer-unreachable", "retransmissions exhausted, IKE SA dropped")               \
+  X(DecryptFailed, "decrypt-failed", "SK payload ICV or padding did not verify")                    \
+  X(NotEncrypted, "not-encrypted", "exchange after IKE_SA_INIT without an SK payload")              \
+  X(Fragmented, "fragment-unsupported", "SKF payload (RFC 7383) not reassembled yet")               \
+  X(UnsupportedExchange, "unsupported-exchange", "exchange type we do not serve")                   \
+  X(NoConnection, "no-connection", "no connection for these addresses")                            \
+  X(NoProposalChosen, "no-proposal-chosen", "IKE proposals did not match")                          \
+  X(InvalidKe, "invalid-ke", "KE group differs from the chosen one (INVALID_KE_PAYLOAD)")           \
+  X(BadKeValue, "bad-ke-value", "peer's KE data refused by the key exchange")                       \
+  X(MissingPayload, "missing-payload", "a payload the exchange requires is absent")                 \
+  X(BadResponse, "bad-response", "response does not fit our request (proposal, SPI, TS)")          \
+  X(IdMismatch, "id-mismatch", "peer identity differs from the configured remote id")               \
+  X(AuthFailed, "auth-failed", "AUTH payload did not verify")                                       \
+  X(PeerRefused, "peer-refused", "peer answered with an error notify")                              \
+  X(ChildFailed, "child-failed", "CHILD_SA not created (proposal, TS or mode)")                    \
+  X(TsUnacceptable, "ts-unacceptable", "traffic selectors have no intersection with the config")    \
+  X(CryptoFailure, "crypto-failure", "a key derivation or cipher setup failed")                     \
+  X(EncodeFailed, "encode-failed", "our message did not encode")                                    \
+  X(HalfOpenExpired, "half-open-expired", "responder IKE SA not completed in time")                 \
+  X(UnknownChildSpi, "unknown-child-spi", "Delete or REKEY_SA names an SPI we do not have")
+
+enum class EngineCounter : uint8_t {
+#define IPSECGW_IKE_ENGINE_ENUM(name, label, help) name,
+  IPSECGW_IKE_ENGINE_COUNTERS(IPSECGW_IKE_ENGINE_ENUM)
+#undef IPSECGW_IKE_ENGINE_ENUM
+      Count
+};
+
+std::string_view engineCounterName(EngineCounter c);
+std::string_view engineCounterHelp(EngineCounter c);
+
+class EngineCounters {
+ public:
+  void bump(EngineCounter c) { ++values_[static_cast<size_t>(c)]; }
+  uint64_t get(EngineCounter c) const { return values_[static_cast<size_t>(c)]; }
+
+ private:
+  std::array<uint64_t, static_cast<size_t>(EngineCounter::Count)> values_{};
+};
+
+}  // namespace ipsecgw::ike

@@ -1,0 +1,63 @@
+#include "ike/engine/informational_task.hpp"
+
+#include "ike/engine/child_sa_setup.hpp"
+
+namespace ipsecgw::ike {
+
+TaskStatus InformationalTask::buildI(Message& m) {
+  switch (kind_) {
+    case Kind::DeleteIke:
+      sa_.state = IkeSaState::Deleting;
+      m.add(DeletePayload{ProtocolId::Ike, {}});
+      break;
+    case Kind::DeleteChild:
+      m.add(DeletePayload{ProtocolId::Esp, {spi_}});
+      break;
+    case Kind::Liveness:
+      break;
+  }
+  return TaskStatus::NeedMore;
+}
+
+TaskStatus InformationalTask::processI(const Message&, ByteView) {
+  // Whatever the peer answers, the SA we asked to delete is gone (1.4.1:
+  // a peer that had deleted it already answers with an empty message).
+  if (kind_ == Kind::DeleteIke) sa_.kill("deleted");
+  if (kind_ == Kind::DeleteChild) retireChild(sa_, ctx_, spi_);
+  return TaskStatus::Done;
+}
+
+TaskStatus InformationalTask::processR(const Message& m, ByteView) {
+  for (const Payload* p : m.findAll(PayloadType::Delete)) {
+    const auto* d = std::get_if<DeletePayload>(&p->body);
+    if (!d) continue;
+    if (d->protocol == ProtocolId::Ike) {
+      deleteIke_ = true;
+      continue;
+    }
+    if (d->protocol != ProtocolId::Esp) continue;
+    for (uint32_t spi : d->spis) {
+      ChildSa* child = childByOutboundSpi(sa_, spi);
+      if (!child) {
+        ctx_.count(EngineCounter::UnknownChildSpi);
+        continue;
+      }
+      uint32_t inbound = child->inboundSpi;
+      deletedInbound_.push_back(inbound);
+      retireChild(sa_, ctx_, inbound);
+    }
+  }
+  return TaskStatus::Done;
+}
+
+TaskStatus InformationalTask::buildR(Message& m) {
+  if (deleteIke_) {
+    // 1.4.1: the IKE SA and all its children go; the answer is empty.
+    sa_.kill("deleted by peer");
+    return TaskStatus::Done;
+  }
+  if (!deletedInbound_.empty()) m.add(DeletePayload{ProtocolId::Esp, deletedInbound_});
+  return TaskStatus::Done;
+}
+
+}  // namespace ipsecgw::ike
