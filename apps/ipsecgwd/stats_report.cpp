@@ -31,7 +31,8 @@ bool writeStatsFile(const std::string& path, const dataplane::GatewayTables& t,
                  {"local_replies", c.localReplies},
                  {"icmp_errors_sent", c.icmpErrorsSent},
                  {"packets_fragmented", c.packetsFragmented},
-                 {"fragments_created", c.fragmentsCreated}};
+                 {"fragments_created", c.fragmentsCreated},
+                 {"packets_reassembled", c.packetsReassembled}};
   j["mbuf_pool"] = {{"size", pool.size},
                     {"avail_at_start", pool.availAtStart},
                     {"avail_at_stop", pool.availAtStop},

@@ -49,6 +49,13 @@ bool decrementTtl(uint8_t* ip) {
   return true;
 }
 
+// ESP, or UDP to the NAT-T port (RFC 3948), addressed to us.
+bool isEspToUs(const uint8_t* ip, const IpLayout& lay) {
+  return lay.upperProtocol == ip::kProtoEsp ||
+         (lay.upperProtocol == ip::kProtoUdp && lay.totalLen >= lay.headerLen + ip::kUdpHeader &&
+          loadBe16(ip + lay.headerLen + 2) == ip::kNatTPort);
+}
+
 // Packets bound for one SA, gathered so the ESP routines see bursts.
 struct SaGroups {
   uint32_t sa[Worker::kBurst];
@@ -87,7 +94,8 @@ Worker::Worker(GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* po
       engine_(engine),
       pool_(pool),
       tx_(tables.ports.size()),
-      icmpBudget_(options.icmpErrorsPerSecond, options.icmpErrorBurst) {}
+      icmpBudget_(options.icmpErrorsPerSecond, options.icmpErrorBurst),
+      reassembly_(OuterReassembly::create(static_cast<int>(rte_socket_id()))) {}
 
 Worker::~Worker() { flush(); }
 
@@ -106,6 +114,9 @@ uint32_t Worker::poll(uint64_t nowMs) {
     counters_.rxPackets += n;
     total += n;
     receive(p, pkts, n);
+    // At most kBurst fragments went in: the death row has room for what
+    // they evicted.
+    if (reassembly_) counters_.drops[static_cast<size_t>(DropReason::ReassemblyFailed)] += reassembly_->collect(rte_rdtsc());
   }
   flush();
   return total;
@@ -163,10 +174,13 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
     const IpAddress dst = destinationOf(ip);
     if (t_.localPort(dst) >= 0) {
-      const bool esp = lay.upperProtocol == ip::kProtoEsp ||
-                       (lay.upperProtocol == ip::kProtoUdp && lay.totalLen >= lay.headerLen + ip::kUdpHeader &&
-                        loadBe16(ip + lay.headerLen + 2) == ip::kNatTPort);
-      if (esp) {
+      if (lay.fragment && (lay.upperProtocol == ip::kProtoEsp || lay.upperProtocol == ip::kProtoUdp)) {
+        // RFC 4303 3.4.1: reassemble before ESP processing.
+        rte_pktmbuf_adj(m, kEth);
+        if (rte_mbuf* whole = reassemble(m, lay)) inbound[nIn++] = whole;
+        continue;
+      }
+      if (isEspToUs(ip, lay)) {
         rte_pktmbuf_adj(m, kEth);
         inbound[nIn++] = m;
       } else if (deliverLocal(port, m, lay.family == IpFamily::V4)) {
@@ -200,6 +214,30 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   }
   if (nOut) protect(port, outbound, nOut);
   if (nIn) unprotect(port, inbound, nIn);
+}
+
+rte_mbuf* Worker::reassemble(rte_mbuf* m, const IpLayout& lay) {
+  if (!reassembly_) {
+    drop(m, DropReason::ReassemblyFailed);
+    return nullptr;
+  }
+  DropReason why;
+  rte_mbuf* whole = reassembly_->add(m, lay, rte_rdtsc(), why);
+  if (!whole) {
+    if (why != DropReason::None) count(why);  // freed by add(); death-row drops are counted in poll()
+    return nullptr;
+  }
+  IpLayout full;
+  if (DropReason r = locateUpperLayer(ipBytes(whole), full); r != DropReason::None || full.fragment) {
+    drop(whole, r != DropReason::None ? r : DropReason::ReassemblyFailed);
+    return nullptr;
+  }
+  counters_.packetsReassembled++;
+  if (!isEspToUs(rte_pktmbuf_mtod(whole, const uint8_t*), full)) {
+    drop(whole, DropReason::LocalUnhandled);
+    return nullptr;
+  }
+  return whole;
 }
 
 void Worker::replyOrFree(uint16_t port, rte_mbuf* m, bool isReply) {

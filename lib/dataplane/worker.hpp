@@ -1,6 +1,6 @@
 // The worker's run-to-completion pipeline over bursts (DESIGN.md):
 //   RX -> Ethernet -> ARP/ND/echo to us (local_services)
-//      -> ESP to us: SAD by SPI -> anti-replay -> decrypt -> inbound policy
+//      -> ESP to us: (outer fragments reassembled) -> SAD by SPI -> anti-replay -> decrypt -> inbound policy
 //         check -> route -> TX
 //      -> transit from a protected port: SPD -> PROTECT: TTL, tunnel MTU
 //         (ICMP too-big, or IPv4 fragmentation before ESP) -> ESP encap ->
@@ -20,10 +20,12 @@
 #include <vector>
 
 #include "dataplane/gateway_tables.hpp"
+#include "dataplane/outer_reassembly.hpp"
 #include "dataplane/token_bucket.hpp"
 #include "esp/crypto_engine.hpp"
 #include "net/drop_reason.hpp"
 #include "net/icmp_error.hpp"
+#include "net/ip_layout.hpp"
 
 namespace ipsecgw::dataplane {
 
@@ -35,6 +37,7 @@ struct WorkerCounters {
   uint64_t icmpErrorsSent = 0;
   uint64_t packetsFragmented = 0;  // inner IPv4 packets split before ESP
   uint64_t fragmentsCreated = 0;
+  uint64_t packetsReassembled = 0;  // outer ESP packets put back together
 };
 
 struct WorkerOptions {
@@ -45,7 +48,7 @@ struct WorkerOptions {
 
 class Worker {
  public:
-  static constexpr uint16_t kBurst = 32;
+  static constexpr uint16_t kBurst = OuterReassembly::kMaxAddsPerCollect;
 
   Worker(GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool, const WorkerOptions& options = {});
   ~Worker();
@@ -65,6 +68,9 @@ class Worker {
   void receive(uint16_t port, rte_mbuf** pkts, uint16_t n);
   bool deliverLocal(uint16_t port, rte_mbuf* m, bool v4);  // m at Ethernet
   void replyOrFree(uint16_t port, rte_mbuf* m, bool isReply);  // after a local service ran
+  // An outer fragment to us (at IP): the whole ESP packet once complete,
+  // else nullptr (held, or dropped and counted).
+  rte_mbuf* reassemble(rte_mbuf* m, const IpLayout& lay);
   void protect(uint16_t inPort, rte_mbuf** pkts, uint32_t n);  // m at IP
   void unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n);
   void forwardPlain(uint16_t inPort, rte_mbuf* m);             // decrements TTL, then routes
@@ -85,6 +91,7 @@ class Worker {
   uint64_t nowMs_ = 0;
   std::vector<TxQueue> tx_;
   TokenBucket icmpBudget_;
+  OuterReassemblyPtr reassembly_;  // null if its table could not be allocated
   WorkerCounters counters_;
 };
 

@@ -18,6 +18,7 @@ Usage: netns_mtu_test.py PATH/TO/ipsecgwd [--natt] [--transform NAME]
 import argparse
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -41,10 +42,20 @@ TTL_V4, TTL_V6 = 30, 5
 
 
 def capture(ns, iface, bpf, path, seconds, count=0):
+    """Starts tshark and returns once it captures (it says so on stderr): on
+    two busy cores its start-up takes seconds."""
     cmd = f"ip netns exec {NS[ns]} tshark -q -i {iface} -f '{bpf}' -w {path} -a duration:{seconds}"
     if count:
         cmd += f" -c {count}"
-    return subprocess.Popen(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        ready, _, _ = select.select([p.stderr], [], [], deadline - time.time())
+        line = p.stderr.readline() if ready else ""
+        if not line or "Capturing on" in line:
+            break
+    time.sleep(0.2)
+    return p
 
 
 def check_fragmentation():
@@ -62,7 +73,7 @@ def check_mss(workdir, mtu):
     sniffers = [capture("ha", "ha0", bpf, caps["ha"], 7), capture("hb", "hb0", bpf, caps["hb"], 7)]
     server = subprocess.Popen(f"ip netns exec {NS['hb']} iperf3 -s -1", shell=True, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    time.sleep(2.5)
+    time.sleep(1)
     nsx("ha", "iperf3 -c 10.0.2.10 -t 1", check=False, timeout=30)
     for p in sniffers + [server]:
         try:
@@ -222,7 +233,6 @@ def main():
         replay_pcap = os.path.join(workdir, "replay.pcap")
         esp_bpf = "src host 192.0.2.2 and " + ("udp port 4500" if args.natt else "esp")
         replay_cap = capture("gwa", "gwa-wan", esp_bpf, replay_pcap, 10, count=20)
-        time.sleep(2)
         ping_loss("ha", "10.0.2.10", 20)
         try:
             replay_cap.wait(timeout=15)
