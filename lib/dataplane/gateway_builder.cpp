@@ -5,15 +5,14 @@
 
 namespace ipsecgw::dataplane {
 
-namespace {
-
-// The largest inner packet an SA can carry without exceeding `egressMtu`:
 // ESP body (payload + pad + 2-byte trailer) is a multiple of the block size.
 uint16_t innerMtuFor(const esp::SecurityAssociation& sa, uint16_t egressMtu) {
   const int room = int{egressMtu} - int(sa.headerOverhead()) - int{sa.info().icvLen};
   const int body = room - room % sa.info().blockLen;
   return static_cast<uint16_t>(std::max(body - 2, 0));
 }
+
+namespace {
 
 bool openPorts(config::GatewayConfig& cfg, rte_mempool* pool, GatewayTables& t, std::string& error) {
   for (auto& pc : cfg.ports) {

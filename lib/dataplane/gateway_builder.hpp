@@ -15,6 +15,11 @@
 
 namespace ipsecgw::dataplane {
 
+// The largest inner packet `sa` (outbound, tunnel mode) carries without its
+// ESP packet exceeding `egressMtu`: GatewayTables::outboundInnerMtu, decided
+// once per SA (also for SAs that IKE installs later).
+uint16_t innerMtuFor(const esp::SecurityAssociation& sa, uint16_t egressMtu);
+
 // Returns nullptr and sets `error` (naming the item) if anything refuses;
 // what was set up so far is released.
 std::unique_ptr<GatewayTables> buildGateway(config::GatewayConfig&& config, esp::CryptoEngine& engine,

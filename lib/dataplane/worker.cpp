@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "dataplane/ike_datagram.hpp"
 #include "dataplane/local_services.hpp"
 #include "dataplane/mbuf_packet.hpp"
 #include "dataplane/packet_factory.hpp"
@@ -179,6 +180,18 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
         rte_pktmbuf_adj(m, kEth);
         if (rte_mbuf* whole = reassemble(m, lay)) inbound[nIn++] = whole;
         continue;
+      }
+      if (exceptions_) {  // IKE goes to the control core; NAT keepalives end here (ike_datagram.hpp)
+        const IkeRxKind k = classifyIke({ip, m->data_len - kEth}, lay);
+        if (k == IkeRxKind::NatKeepalive) {
+          drop(m, DropReason::NatKeepalive);
+          continue;
+        }
+        if (k == IkeRxKind::Ike) {
+          rte_pktmbuf_adj(m, kEth);
+          exceptions_->push(m);
+          continue;
+        }
       }
       if (isEspToUs(ip, lay)) {
         rte_pktmbuf_adj(m, kEth);

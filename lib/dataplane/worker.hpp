@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/exception_ring.hpp"
 #include "dataplane/gateway_tables.hpp"
 #include "dataplane/outer_reassembly.hpp"
 #include "dataplane/token_bucket.hpp"
@@ -58,6 +59,9 @@ class Worker {
   // One pass over every port's RX queue 0; returns the packets received.
   uint32_t poll(uint64_t nowMs);
   const WorkerCounters& counters() const { return counters_; }
+  // Where IKE datagrams to our addresses go (the control core drains it);
+  // without one they are dropped as local-unhandled or as bad ESP.
+  void setExceptionRing(ExceptionRing* ring) { exceptions_ = ring; }
 
  private:
   struct TxQueue {
@@ -92,6 +96,7 @@ class Worker {
   std::vector<TxQueue> tx_;
   TokenBucket icmpBudget_;
   OuterReassemblyPtr reassembly_;  // null if its table could not be allocated
+  ExceptionRing* exceptions_ = nullptr;  // not owned
   WorkerCounters counters_;
 };
 
