@@ -8,7 +8,9 @@
 // strings), installs SAs, policies and routes, and runs the data path until
 // SIGINT/SIGTERM. This increment runs control services and the worker on the
 // main lcore (single-lcore mode); multi-worker layout is the next step of the
-// data-plane issue.
+// data-plane issue. With [connections] in the configuration the same loop
+// runs IKEv2 (ike_control.hpp): children with start_action = "start" are
+// initiated at start, and every IKE SA is deleted on SIGINT/SIGTERM.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -27,6 +29,7 @@
 #include "dataplane/gateway_builder.hpp"
 #include "dataplane/worker.hpp"
 #include "eal/eal_runtime.hpp"
+#include "ike_control.hpp"
 #include "stats_report.hpp"
 
 namespace po = boost::program_options;
@@ -103,6 +106,9 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
 // An idle worker backs off (DESIGN.md: several gateways, peers and hosts
 // share two cores): after 1000 empty polls it sleeps 50 us per poll, up to
 // 1 ms once idle for long. Any packet resets it.
+// How long the IKE deletes sent at stop get to leave and be answered.
+constexpr uint64_t kIkeStopGraceMs = 200;
+
 class IdleBackoff {
  public:
   explicit IdleBackoff(bool enabled) : enabled_(enabled) {}
@@ -150,12 +156,14 @@ int main(int argc, char** argv) {
                                 static_cast<int>(rte_socket_id()));
     std::string error;
     std::unique_ptr<dataplane::GatewayTables> tables;
+    std::unique_ptr<IkeControl> ike;
     if (!engine)
       error = std::string("crypto engine ") + engineName + " is not available";
     else if (!pool)
       error = "cannot create the mbuf pool (is -m large enough?)";
-    else
+    else if (ike = IkeControl::create(*parsed.config, error); error.empty())
       tables = dataplane::buildGateway(std::move(*parsed.config), *engine, pool, error);
+    if (tables && ike && !ike->attach(*tables, *engine, pool, error)) tables.reset();
     if (!tables) {
       rc = fail(error);
     } else {
@@ -174,16 +182,41 @@ int main(int argc, char** argv) {
           dataplane::Worker worker(*tables, *engine, pool, o.worker);
           IdleBackoff backoff(o.idleBackoff);
           const uint64_t hz = rte_get_tsc_hz();
-          while (!gStop) backoff.after(worker.poll(rte_get_tsc_cycles() * 1000 / hz));
+          auto nowMs = [hz] { return rte_get_tsc_cycles() * 1000 / hz; };
+          if (ike) {
+            worker.setExceptionRing(ike->ring());
+            ike->start(nowMs());
+          }
+          // The IKE service polls every pass, so its timers run also while
+          // the back-off sleeps (at most 1 ms per pass).
+          while (!gStop) {
+            uint32_t work = worker.poll(nowMs());
+            if (ike) work += ike->poll(nowMs());
+            backoff.after(work);
+          }
+          if (ike) {
+            // RFC 7296 1.4.1: tell the peers; their answers (or the grace
+            // period) end the IKE SAs, whose CHILD_SAs leave the tables.
+            ike->terminateAll(nowMs());
+            const uint64_t until = nowMs() + kIkeStopGraceMs;
+            while (nowMs() < until && ike->anyIkeSa()) {
+              const uint32_t work = worker.poll(nowMs()) + ike->poll(nowMs());
+              if (work == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+            }
+            ike->removeAllChildSas();
+          }
           counters = worker.counters();
         }
         poolCounts.availAtStop = rte_mempool_avail_count(pool);
         poolCounts.heldForNeighbors = static_cast<uint32_t>(tables->neighbors.heldPackets());
-        if (!o.statsPath.empty() && !writeStatsFile(o.statsPath, *tables, counters, poolCounts))
+        const IkeReport ikeReport = ike ? ike->report() : IkeReport{};
+        if (!o.statsPath.empty() &&
+            !writeStatsFile(o.statsPath, *tables, counters, poolCounts, ike ? &ikeReport : nullptr))
           std::fprintf(stderr, "ipsecgwd: cannot write %s\n", o.statsPath.c_str());
       }
       std::fprintf(stderr, "ipsecgwd: stopping\n");
     }
+    ike.reset();     // CHILD_SAs out of the tables, the engine's keys wiped
     tables.reset();  // ports closed and unplugged, SAs wiped
     if (pool) rte_mempool_free(pool);
   }

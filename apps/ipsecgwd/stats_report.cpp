@@ -13,10 +13,40 @@ nlohmann::json saJson(const esp::SecurityAssociation& sa) {
           {"bytes", sa.counters().bytes},
           {"drops", sa.counters().drops}};
 }
+
+nlohmann::json ikeJson(const IkeReport& r) {
+  nlohmann::json j;
+  if (const auto* io = r.io)
+    j["io"] = {{"rx_datagrams", io->rxDatagrams}, {"rx_malformed", io->rxMalformed},
+               {"rx_bad_checksum", io->rxBadChecksum}, {"tx_datagrams", io->txDatagrams},
+               {"tx_frames", io->txFrames}, {"tx_held", io->txHeld}, {"tx_not_local", io->txNotLocal},
+               {"tx_no_route", io->txNoRoute}, {"tx_no_neighbor", io->txNoNeighbor}, {"tx_no_mbuf", io->txNoMbuf},
+               {"tx_too_big", io->txTooBig}, {"tx_full", io->txFull}};
+  j["exception_ring"] = {{"pushed", r.ringPushed}, {"dropped_full", r.ringFull}};
+  if (const auto* s = r.service)
+    j["service"] = {{"datagrams_in", s->datagramsIn},       {"datagrams_out", s->datagramsOut},
+                    {"ike_sas_up", s->ikeSasUp},            {"ike_sas_down", s->ikeSasDown},
+                    {"child_sas_up", s->childSasUp},        {"child_sas_down", s->childSasDown},
+                    {"install_failures", s->installFailures}, {"remove_failures", s->removeFailures}};
+  for (const auto& e : r.engine) j["engine"][std::string(e.name)] = e.value;
+  j["child_sas"] = nlohmann::json::array();
+  if (r.retired)
+    for (const auto& sa : *r.retired)
+      j["child_sas"].push_back({{"connection", sa.connection},
+                                {"child", sa.child},
+                                {"direction", sa.direction == esp::Direction::Inbound ? "inbound" : "outbound"},
+                                {"spi", sa.spi},
+                                {"transform", sa.transform},
+                                {"packets", sa.counters.packets},
+                                {"bytes", sa.counters.bytes},
+                                {"drops", sa.counters.drops}});
+  return j;
+}
+
 }  // namespace
 
 bool writeStatsFile(const std::string& path, const dataplane::GatewayTables& t,
-                    const dataplane::WorkerCounters& c, const PoolCounts& pool) {
+                    const dataplane::WorkerCounters& c, const PoolCounts& pool, const IkeReport* ike) {
   nlohmann::json j;
   for (const auto& p : t.ports) {
     port::PortStats s{};
@@ -40,6 +70,7 @@ bool writeStatsFile(const std::string& path, const dataplane::GatewayTables& t,
   for (const auto& sa : t.outbound)
     if (sa) j["sas"]["outbound"].push_back(saJson(*sa));
   for (const auto& in : t.inbound) j["sas"]["inbound"].push_back(saJson(*in.sa));
+  if (ike) j["ike"] = ikeJson(*ike);
   std::ofstream f(path);
   f << j.dump(2) << "\n";
   return static_cast<bool>(f);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "dataplane/gateway_tables.hpp"
+#include "dataplane/ike_service.hpp"
 #include "dataplane/worker.hpp"
 
 namespace ipsecgw {
@@ -21,6 +22,18 @@ struct PoolCounts {
   uint32_t heldForNeighbors = 0;
 };
 
+// What the IKE side adds when the configuration has connections: its I/O and
+// service counters, the engine's counters by reason, and the counters of
+// every CHILD_SA's SAs that IKE removed (at the latest at stop).
+struct IkeReport {
+  const dataplane::IkeIoCounters* io = nullptr;
+  uint64_t ringPushed = 0, ringFull = 0;
+  const dataplane::IkeServiceCounters* service = nullptr;
+  std::vector<ike::EngineCounterValue> engine;
+  const std::vector<dataplane::RetiredSa>* retired = nullptr;
+};
+
+// `ike` may be nullptr (no IKE connections).
 bool writeStatsFile(const std::string& path, const dataplane::GatewayTables& t,
-                    const dataplane::WorkerCounters& c, const PoolCounts& pool);
+                    const dataplane::WorkerCounters& c, const PoolCounts& pool, const IkeReport* ike = nullptr);
 }  // namespace ipsecgw

@@ -11,9 +11,12 @@ address on the gateway side, TX checksum offload off: DESIGN.md).
 import json
 import os
 import secrets
-import signal
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ipsecgwd_process  # noqa: E402
 
 # name: (scapy crypt algo, key bytes incl. salt, scapy auth algo, auth key bytes)
 TRANSFORMS = {
@@ -136,29 +139,16 @@ sa = "{direction}-v{fam}"
 
 
 def start(daemon, ns, workdir, extra=()):
-    cfg = os.path.join(workdir, f"{ns}.toml")
-    stats = os.path.join(workdir, f"{ns}.json")
-    log = open(os.path.join(workdir, f"{ns}.log"), "w")
-    # No shell in between: SIGTERM must reach the daemon itself (ip netns
-    # exec execs it in place).
-    cmd = ["ip", "netns", "exec", NS[ns], daemon, "--config", cfg, "--stats-file", stats, *extra, "--", "-l", "0",
-           "--no-huge", "-m", "512", "--no-pci", "--file-prefix", f"igw{SUFFIX}{ns}", "--log-level=error"]
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    return ipsecgwd_process.start(daemon, NS[ns], os.path.join(workdir, f"{ns}.toml"),
+                                  os.path.join(workdir, f"{ns}.json"), os.path.join(workdir, f"{ns}.log"),
+                                  f"igw{SUFFIX}{ns}", extra)
 
 
 def stop(proc, ns, workdir):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        rc = "timeout"
+    rc, leftover, stats = ipsecgwd_process.stop(proc, f"igw{SUFFIX}{ns}", os.path.join(workdir, f"{ns}.json"))
     expect(rc == 0, f"{ns}: SIGTERM stops the daemon with exit 0 (got {rc})")
-    expect(not os.path.exists(f"/var/run/dpdk/igw{SUFFIX}{ns}"), f"{ns}: no DPDK runtime files left behind")
-    try:
-        return json.load(open(os.path.join(workdir, f"{ns}.json")))
-    except (OSError, ValueError):
-        return {}
+    expect(not leftover, f"{ns}: no DPDK runtime files left behind")
+    return stats
 
 
 def wait_for_gateway(ns_host, addr):

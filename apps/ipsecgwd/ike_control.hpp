@@ -1,0 +1,52 @@
+// ipsecgwd's IKE side, present when the configuration has [connections]:
+// the engine (lib/ike/engine) and what connects it to the data plane — the
+// worker's exception ring, IKE I/O on the ports, the CHILD_SA table and the
+// control-loop service (lib/dataplane/ike_*). main() polls it next to the
+// worker on the one lcore of single-lcore mode.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/gateway_config.hpp"
+#include "dataplane/child_sa_table.hpp"
+#include "dataplane/exception_ring.hpp"
+#include "dataplane/ike_io.hpp"
+#include "dataplane/ike_service.hpp"
+#include "stats_report.hpp"
+
+namespace ipsecgw {
+
+class IkeControl {
+ public:
+  // Takes the connections (and their PSKs) out of `config`; nullptr when
+  // there are none. On failure returns nullptr with `error` set.
+  static std::unique_ptr<IkeControl> create(config::GatewayConfig& config, std::string& error);
+  // Needs the live tables; then hands the exception ring to the worker.
+  bool attach(dataplane::GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool, std::string& error);
+
+  dataplane::ExceptionRing* ring() { return ring_.get(); }
+  void start(uint64_t nowMs) { service_->start(startList_, nowMs); }
+  uint32_t poll(uint64_t nowMs) { return service_->poll(nowMs); }
+  void terminateAll(uint64_t nowMs) { service_->terminateAll(connections_, nowMs); }
+  bool anyIkeSa() const { return service_->anyIkeSa(); }
+  // Removes what is still installed (its counters join the retired ones).
+  void removeAllChildSas() { childSas_->removeAll(); }
+  IkeReport report() const;
+
+ private:
+  IkeControl() = default;
+
+  dataplane::ExceptionRingPtr ring_;
+  ike::EnginePtr engine_;
+  std::unique_ptr<dataplane::IkeIo> io_;
+  std::unique_ptr<dataplane::ChildSaTable> childSas_;
+  std::unique_ptr<dataplane::IkeService> service_;
+  std::vector<dataplane::ChildToStart> startList_;
+  std::vector<std::string> connections_;
+};
+
+}  // namespace ipsecgw

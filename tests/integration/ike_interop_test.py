@@ -1,0 +1,424 @@
+#!/usr/bin/python3
+"""IKEv2 interop: ipsecgwd (gwA, DPDK net_af_packet ports) against strongSwan
+(gwB, charon with kernel-libipsec) through the harness in strongswan/:
+
+    hostA --- ipsecgwd(gwA) ===internet (IKE, ESP-in-UDP/4500)=== charon(gwB) --- hostB
+
+kernel-libipsec always does NAT-T, so ipsecgwd's connection has encap = true.
+
+Usage: ike_interop_test.py PATH/TO/ipsecgwd CASE
+  CASE = aes128gcm16 | aes256gcm16 | chacha20poly1305 | aes256-sha256
+      two phases: ipsecgwd initiates (start_action = "start"), then strongSwan
+      initiates. Each: IKE_SA and CHILD_SA ESTABLISHED/INSTALLED on strongSwan's
+      side with the expected algorithms; ESP SPIs in strongSwan's list equal
+      the ones ipsecgwd logs and reports in its stats file; hostA <-> hostB
+      ping over IPv4 and IPv6 both ways; a 5 s iperf3; SIGTERM on ipsecgwd
+      deletes the IKE SA on strongSwan's side (RFC 7296 1.4.1).
+  CASE = wrong-psk        no SA on either side, AUTHENTICATION_FAILED in charon's log (both roles)
+  CASE = no-proposal      disjoint IKE proposals: NO_PROPOSAL_CHOSEN (both roles)
+  CASE = invalid-ke       strongSwan's first group is ECP-256, ipsecgwd only takes X25519:
+                          INVALID_KE_PAYLOAD, then the retry with X25519 succeeds
+  CASE = narrow-ts        strongSwan offers TSi = hostB/32 only: ipsecgwd narrows to it;
+                          traffic to another hostB address is dropped by ipsecgwd (no policy)
+On a failure the IKE exchange captured on gwB's internet veth is printed as
+decoded by tshark (which message, which notify), with both logs' tails.
+Exits 1 on any failure and prints one result line.
+"""
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ipsecgwd_process  # noqa: E402
+from strongswan.harness import (LAN, Conn, StrongSwan, addr, capture, installed_children, iperf3,  # noqa: E402
+                               ping, topology)
+
+# ESP proposal -> (IKE proposal, vici IKE algorithms, vici ESP algorithms)
+CASES = {
+    "aes128gcm16": ("aes128gcm16-prfsha256-x25519",
+                    dict(encr="AES_GCM_16", keysize="128", prf="PRF_HMAC_SHA2_256", dh="CURVE_25519"),
+                    dict(encr="AES_GCM_16", keysize="128")),
+    "aes256gcm16": ("aes256gcm16-prfsha384-ecp384",
+                    dict(encr="AES_GCM_16", keysize="256", prf="PRF_HMAC_SHA2_384", dh="ECP_384"),
+                    dict(encr="AES_GCM_16", keysize="256")),
+    "chacha20poly1305": ("chacha20poly1305-prfsha256-x25519",
+                         dict(encr="CHACHA20_POLY1305", keysize=None, prf="PRF_HMAC_SHA2_256", dh="CURVE_25519"),
+                         dict(encr="CHACHA20_POLY1305", keysize=None)),
+    "aes256-sha256": ("aes256-sha256-modp2048",
+                      dict(encr="AES_CBC", keysize="256", prf="PRF_HMAC_SHA2_256", dh="MODP_2048"),
+                      dict(encr="AES_CBC", keysize="256", integ="HMAC_SHA2_256_128")),
+}
+NEGATIVE = ("wrong-psk", "no-proposal", "invalid-ke", "narrow-ts")
+GWA_ID, GWB_ID = "gwa@interop.test", "gwb@interop.test"
+
+failures = []
+checks = 0
+
+
+def expect(cond, what):
+    global checks
+    checks += 1
+    print(("ok    " if cond else "FAIL  ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def wait(pred, timeout, step=0.2):
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(step)
+
+
+class Ipsecgwd:
+    """ipsecgwd as gwA with one connection "gw" / child "net" to gwB."""
+
+    def __init__(self, topo, daemon, psk, ike_proposals, esp_proposals, start_action, tag,
+                 local_ts=None, remote_ts=None):
+        self.topo, self.daemon, self.tag = topo, daemon, tag
+        self.dir = os.path.join(topo.workdir, f"ipsecgwd-{tag}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.prefix = f"{topo.prefix}igw-{tag}"
+        self.config = os.path.join(self.dir, "gwa.toml")
+        self.stats_path = os.path.join(self.dir, "gwa.json")
+        self.log_path = os.path.join(self.dir, "gwa.log")
+        psk_path = os.path.join(self.dir, "gw.psk")
+        with open(os.open(psk_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(psk + "\n")
+        quote = lambda xs: ", ".join(f'"{x}"' for x in xs)  # noqa: E731
+        text = f"""# ike_interop_test.py: ipsecgwd as gwA. TEST PSK ONLY.
+[gateway]
+crypto_engine = "ipsec-mb"
+
+[[port]]
+name = "lan"
+device = "net_af_packet0,iface=lan0"
+ipv4 = "{addr('gwA', 'lan0')}/24"
+ipv6 = "{addr('gwA', 'lan0', 6)}/64"
+role = "protected"
+
+[[port]]
+name = "wan"
+device = "net_af_packet1,iface=wan0"
+ipv4 = "{addr('gwA', 'wan0')}/24"
+role = "unprotected"
+
+[ike]
+retransmit_timeout = 1.0
+retransmit_tries = 3
+
+[connections.gw]
+local_addr = "{addr('gwA', 'wan0')}"
+remote_addr = "{addr('gwB', 'wan0')}"
+local = {{ id = "{GWA_ID}", auth = "psk" }}
+remote = {{ id = "{GWB_ID}", auth = "psk" }}
+psk_file = "{psk_path}"
+proposals = [{quote(ike_proposals.split(','))}]
+encap = true
+dpd_delay = 0
+keyingtries = 1
+
+[connections.gw.children.net]
+local_ts = [{quote(local_ts or LAN['gwA'])}]
+remote_ts = [{quote(remote_ts or LAN['gwB'])}]
+esp_proposals = [{quote(esp_proposals.split(','))}]
+start_action = "{start_action}"
+"""
+        with open(os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(text)
+        self.proc = None
+        self.stats = {}
+
+    def __enter__(self):
+        self.proc = ipsecgwd_process.start(self.daemon, self.topo.ns["gwA"], self.config, self.stats_path,
+                                           self.log_path, self.prefix)
+        if not wait(lambda: "ipsecgwd: running" in self.log() or self.proc.poll() is not None, 20):
+            raise RuntimeError("ipsecgwd did not start: " + self.log()[-800:])
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"ipsecgwd exited {self.proc.returncode}: " + self.log()[-800:])
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.stop()
+
+    def stop(self):
+        rc, leftover, self.stats = ipsecgwd_process.stop(self.proc, self.prefix, self.stats_path)
+        expect(rc == 0, f"ipsecgwd: SIGTERM stops it with exit 0 (got {rc})")
+        expect(not leftover, "ipsecgwd: no DPDK runtime files left behind")
+        return self.stats
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def child_up_lines(self):
+        return re.findall(r"CHILD_SA gw/net\[\d+\] up: SPIs 0x([0-9a-f]{8})_i 0x([0-9a-f]{8})_o, (\S+?),",
+                          self.log())
+
+
+def strongswan_conn(psk, ike, esp, start_action="none", local_ts=None, remote_ts=None):
+    return Conn(name="gw", local_addrs=addr("gwB", "wan0"), remote_addrs=addr("gwA", "wan0"), local_id=GWB_ID,
+                remote_id=GWA_ID, psk=psk, local_ts=local_ts or list(LAN["gwB"]),
+                remote_ts=remote_ts or list(LAN["gwA"]), ike_proposals=ike, esp_proposals=esp,
+                start_action=start_action, encap=True)
+
+
+def ike_exchange(pcap):
+    """The IKE messages in a capture, one line each, as tshark decodes them."""
+    if not pcap or not os.path.exists(pcap):
+        return "(no capture)"
+    r = subprocess.run(["tshark", "-r", pcap, "-Y", "isakmp", "-T", "fields", "-E", "separator=  ",
+                        "-e", "frame.time_relative", "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst",
+                        "-e", "udp.dstport", "-e", "isakmp.exchtype", "-e", "isakmp.flags", "-e",
+                        "isakmp.messageid", "-e", "isakmp.nextpayload", "-e", "isakmp.notify.msgtype",
+                        "-e", "udp.length"], capture_output=True, text=True, timeout=60)
+    return r.stdout.strip() or f"(tshark: no IKE decoded) {r.stderr.strip()[-300:]}"
+
+
+def report_failure_context(topo, gwa, gwb, pcap, since):
+    if len(failures) == since:
+        return
+    print("--- IKE exchange on gwB's wan0 (time, src, sport, dst, dport, exchange type 34=IKE_SA_INIT "
+          "35=IKE_AUTH 36=CREATE_CHILD_SA 37=INFORMATIONAL, flags 0x08=initiator 0x20=response, msgid, "
+          "first payload, notify types, udp length) ---")
+    print(ike_exchange(pcap))
+    if gwa:
+        print("--- ipsecgwd log (tail) ---\n" + gwa.log()[-2500:])
+    if gwb:
+        print("--- charon log (tail) ---\n" + gwb.log()[-3500:])
+
+
+def check_established(gwa, gwb, case, initiator):
+    _, ike_alg, esp_alg = CASES[case]
+    try:
+        sa = gwb.wait_established("gw", "net", timeout=20)
+    except Exception as e:  # noqa: BLE001 - the harness raises on timeout
+        expect(False, f"strongSwan lists IKE_SA gw ESTABLISHED with CHILD_SA net ({type(e).__name__}: {e})")
+        return None
+    expect(sa.get("state") == "ESTABLISHED", f"strongSwan: IKE_SA {sa.get('state')}, "
+           f"{sa.get('encr-alg')}/{sa.get('encr-keysize')} {sa.get('prf-alg')} {sa.get('dh-group')}, "
+           f"initiator-spi {sa.get('initiator-spi')} responder-spi {sa.get('responder-spi')}")
+    expect(sa.get("encr-alg") == ike_alg["encr"] and sa.get("prf-alg") == ike_alg["prf"]
+           and sa.get("dh-group") == ike_alg["dh"]
+           and (ike_alg["keysize"] is None or sa.get("encr-keysize") == ike_alg["keysize"]),
+           f"strongSwan: IKE algorithms are {ike_alg}")
+    expect((sa.get("initiator") == "yes") == (initiator == "strongswan"),
+           f"strongSwan is the {'initiator' if initiator == 'strongswan' else 'responder'}")
+    children = installed_children(sa, "net")
+    if not expect(len(children) == 1, f"strongSwan: one CHILD_SA net INSTALLED ({len(children)})"):
+        return None
+    c = children[0]
+    expect(c.get("encr-alg") == esp_alg["encr"]
+           and (esp_alg["keysize"] is None or c.get("encr-keysize") == esp_alg["keysize"])
+           and c.get("integ-alg", None) == esp_alg.get("integ") and c.get("encap") == "yes",
+           f"strongSwan: CHILD_SA {c.get('encr-alg')}/{c.get('encr-keysize')} integ {c.get('integ-alg')} "
+           f"encap {c.get('encap')}, TS {c.get('local-ts')} === {c.get('remote-ts')}")
+    spi_in, spi_out = int(c["spi-in"], 16), int(c["spi-out"], 16)
+    ups = gwa.child_up_lines()
+    expect(len(ups) == 1, f"ipsecgwd logs one CHILD_SA up ({ups})")
+    if ups:
+        gin, gout, transform = int(ups[-1][0], 16), int(ups[-1][1], 16), ups[-1][2]
+        expect(gin == spi_out and gout == spi_in,
+               f"SPIs agree: ipsecgwd in 0x{gin:08x} out 0x{gout:08x}, strongSwan in 0x{spi_in:08x} "
+               f"out 0x{spi_out:08x}")
+        expect(transform == case, f"ipsecgwd's CHILD_SA transform {transform} is {case}")
+    ike_line = re.search(r"IKE_SA gw\[\d+\] established: .*", gwa.log())
+    expect(ike_line is not None and CASES[case][0] in ike_line.group(0),
+           f"ipsecgwd logs the IKE_SA with {CASES[case][0]}: {ike_line.group(0) if ike_line else None}")
+    return spi_in, spi_out
+
+
+def traffic(topo, seconds=5):
+    for src, dst in (("hostA", "hostB"), ("hostB", "hostA")):
+        for fam in (4, 6):
+            # The first packets wait for ARP/ND on both gateways.
+            ping(topo, src, addr(dst, "eth0", fam), count=2, interval=0.2)
+            loss = ping(topo, src, addr(dst, "eth0", fam), count=10, interval=0.05)
+            expect(loss == 0, f"IPv{fam} ping {src} -> {dst} through the tunnel: {loss}% loss")
+    try:
+        gbps = iperf3(topo, "hostA", "hostB", addr("hostB", "eth0"), seconds=seconds)
+        expect(gbps > 0.01, f"iperf3 TCP {seconds} s hostA -> hostB: {gbps:.3f} Gbit/s")
+        return gbps
+    except RuntimeError as e:
+        expect(False, f"iperf3: {e}")
+        return 0.0
+
+
+def check_stats(stats, spis, case):
+    child_sas = stats.get("ike", {}).get("child_sas", [])
+    by_dir = {(s["direction"], s["spi"]): s for s in child_sas}
+    spi_in, spi_out = spis  # strongSwan's
+    out = by_dir.get(("outbound", spi_in))
+    inn = by_dir.get(("inbound", spi_out))
+    expect(out is not None and inn is not None and out["transform"] == inn["transform"] == case,
+           f"ipsecgwd stats: CHILD_SA outbound 0x{spi_in:08x} and inbound 0x{spi_out:08x} with {case} "
+           f"({child_sas})")
+    if out and inn:
+        expect(out["packets"] >= 40 and inn["packets"] >= 40,
+               f"ipsecgwd stats: {out['packets']} packets out, {inn['packets']} in on the CHILD_SA")
+    svc = stats.get("ike", {}).get("service", {})
+    expect(svc.get("install_failures", 1) == 0 and svc.get("child_sas_up") == svc.get("child_sas_down") == 1,
+           f"ipsecgwd stats: IKE service {svc}")
+
+
+def run_phase(topo, daemon, case, initiator, results):
+    ike, _, _ = CASES[case]
+    print(f"--- {case}: {initiator} initiates", flush=True)
+    psk = secrets.token_hex(16)
+    since = len(failures)
+    gwa = gwb = pcap = None
+    with capture(topo, "gwB", "wan0") as pcap:
+        gwb = StrongSwan(topo, "gwB", [strongswan_conn(psk, ike, case)], retransmit_tries=3)
+        with gwb:
+            gwb.load_conns()
+            gwa = Ipsecgwd(topo, daemon, psk, ike, case, "start" if initiator == "ipsecgwd" else "none",
+                           f"{case}-{initiator}")
+            with gwa:
+                t0 = time.monotonic()
+                if initiator == "strongswan":
+                    r = gwb.initiate("net", timeout=20, check=False)
+                    expect(r.returncode == 0, f"strongSwan initiates ({time.monotonic() - t0:.2f} s)"
+                           + ("" if r.returncode == 0 else f": {r.stdout[-600:]}"))
+                spis = check_established(gwa, gwb, case, initiator)
+                if spis:
+                    results[f"{case} {initiator}"] = traffic(topo)
+                    stats = gwa.stop()
+                    gone = wait(lambda: not gwb.list_sas(), 5)
+                    expect(gone, "ipsecgwd's SIGTERM deleted the IKE_SA on strongSwan's side")
+                    expect(re.search(r"CHILD_SA gw/net\[\d+\] down", gwa.log()) is not None
+                           and re.search(r"IKE_SA gw\[\d+\] down", gwa.log()) is not None,
+                           "ipsecgwd logs the CHILD_SA and IKE_SA down")
+                    check_stats(stats, spis, case)
+            expect(psk not in gwa.log() and psk not in gwb.output(), "the PSK is in no log")
+    report_failure_context(topo, gwa, gwb, pcap, since)
+
+
+def no_sa(gwb):
+    return not any(sa.get("state") == "ESTABLISHED" for sa in gwb.list_sas().values())
+
+
+def run_negative(topo, daemon, case):
+    ike = "aes128gcm16-prfsha256-x25519"
+    for initiator in ("ipsecgwd", "strongswan") if case in ("wrong-psk", "no-proposal") else ("strongswan",):
+        print(f"--- {case}: {initiator} initiates", flush=True)
+        since = len(failures)
+        psk = secrets.token_hex(16)
+        gwa_psk, gwb_ike, gwb_ts = psk, ike, None
+        if case == "wrong-psk":
+            gwa_psk = secrets.token_hex(16)
+        elif case == "no-proposal":
+            gwb_ike = "aes256-sha384-ecp521"
+        elif case == "invalid-ke":
+            gwb_ike = "aes128gcm16-prfsha256-ecp256-x25519"
+        elif case == "narrow-ts":
+            gwb_ts = [addr("hostB", "eth0") + "/32"]
+        gwa = gwb = None
+        with capture(topo, "gwB", "wan0") as pcap:
+            gwb = StrongSwan(topo, "gwB", [strongswan_conn(psk, gwb_ike, "aes128gcm16", local_ts=gwb_ts,
+                                                           remote_ts=[LAN["gwA"][0]] if gwb_ts else None)],
+                             retransmit_tries=2)
+            with gwb:
+                gwb.load_conns()
+                gwa = Ipsecgwd(topo, daemon, gwa_psk, ike, "aes128gcm16",
+                               "start" if initiator == "ipsecgwd" else "none", f"{case}-{initiator}")
+                with gwa:
+                    if initiator == "strongswan":
+                        r = gwb.initiate("net", timeout=20, check=False)
+                    log = gwb.log
+                    if case == "wrong-psk":
+                        if initiator == "strongswan":
+                            expect(r.returncode != 0, f"wrong PSK: strongSwan's initiation fails (exit {r.returncode})")
+                            expect(wait(lambda: "received AUTHENTICATION_FAILED notify error" in log(), 10),
+                                   "wrong PSK: charon logs the AUTHENTICATION_FAILED notify from ipsecgwd")
+                        else:
+                            expect(wait(lambda: "N(AUTH_FAILED)" in log(), 15),
+                                   "wrong PSK: charon answers ipsecgwd's IKE_AUTH with N(AUTH_FAILED)")
+                            expect(wait(lambda: "AUTHENTICATION_FAILED" in gwa.log(), 10),
+                                   "wrong PSK: ipsecgwd logs AUTHENTICATION_FAILED")
+                        time.sleep(0.5)
+                        expect(no_sa(gwb) and not re.search(r"IKE_SA gw\[\d+\] established", gwa.log()),
+                               "wrong PSK: no IKE SA on either side")
+                    elif case == "no-proposal":
+                        if initiator == "strongswan":
+                            expect(r.returncode != 0, f"no proposal: strongSwan's initiation fails (exit {r.returncode})")
+                            expect(wait(lambda: "received NO_PROPOSAL_CHOSEN notify error" in log(), 10),
+                                   "no proposal: charon logs NO_PROPOSAL_CHOSEN from ipsecgwd")
+                        else:
+                            expect(wait(lambda: "N(NO_PROP)" in log(), 15),
+                                   "no proposal: charon answers ipsecgwd's IKE_SA_INIT with N(NO_PROP)")
+                            expect(wait(lambda: "NO_PROPOSAL_CHOSEN" in gwa.log(), 10),
+                                   "no proposal: ipsecgwd logs NO_PROPOSAL_CHOSEN")
+                        expect(no_sa(gwb), "no proposal: no IKE SA on strongSwan's side")
+                    elif case == "invalid-ke":
+                        expect(r.returncode == 0, f"invalid KE: strongSwan's initiation succeeds after the retry "
+                               f"(exit {r.returncode})")
+                        expect("INVAL_KE" in log() or "INVALID_KE_PAYLOAD" in log(),
+                               "invalid KE: charon got INVALID_KE_PAYLOAD for ECP_256")
+                        sas = gwb.list_sas()
+                        expect(sas.get("gw", {}).get("dh-group") == "CURVE_25519"
+                               and len(installed_children(sas.get("gw", {}), "net")) == 1,
+                               f"invalid KE: IKE_SA with CURVE_25519 and its CHILD_SA ({sas.get('gw', {}).get('dh-group')})")
+                        ping(topo, "hostA", addr("hostB", "eth0"), count=2, interval=0.2)
+                        loss = ping(topo, "hostA", addr("hostB", "eth0"), count=10, interval=0.05)
+                        expect(loss == 0, f"invalid KE: ping hostA -> hostB {loss}% loss")
+                    elif case == "narrow-ts":
+                        expect(r.returncode == 0, f"narrow TS: strongSwan's initiation succeeds (exit {r.returncode})")
+                        sas = gwb.list_sas()
+                        ch = installed_children(sas.get("gw", {}), "net")
+                        ts = (ch[0].get("local-ts"), ch[0].get("remote-ts")) if ch else None
+                        expect(ts == ([gwb_ts[0]], [LAN["gwA"][0]]), f"narrow TS: CHILD_SA TS {ts}")
+                        expect(re.search(r"CHILD_SA gw/net\[\d+\] up: .*10\.0\.1\.0/24 === 10\.0\.2\.10/32",
+                                         gwa.log()) is not None, "narrow TS: ipsecgwd installs 10.0.1.0/24 === 10.0.2.10/32")
+                        ping(topo, "hostA", addr("hostB", "eth0"), count=2, interval=0.2)
+                        loss = ping(topo, "hostA", addr("hostB", "eth0"), count=10, interval=0.05)
+                        expect(loss == 0, f"narrow TS: ping hostA -> hostB (inside the TS) {loss}% loss")
+                        other = "10.0.2.11"
+                        topo.ex("hostB", ["ip", "addr", "add", other + "/24", "dev", "eth0"])
+                        loss = ping(topo, "hostA", other, count=5, interval=0.05, deadline=3)
+                        expect(loss == 100.0, f"narrow TS: ping hostA -> {other} (outside the TS) does not pass "
+                               f"({loss}% loss)")
+                        topo.ex("hostB", ["ip", "addr", "del", other + "/24", "dev", "eth0"])
+                    stats = gwa.stop()
+                    if case == "narrow-ts":
+                        drops = stats.get("drops", {}).get("no-policy", 0)
+                        expect(drops >= 5, f"narrow TS: ipsecgwd counted {drops} no-policy drops")
+        report_failure_context(topo, gwa, gwb, pcap, since)
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in list(CASES) + list(NEGATIVE):
+        print(__doc__)
+        return 2
+    daemon, case = os.path.abspath(sys.argv[1]), sys.argv[2]
+    t0 = time.monotonic()
+    results = {}
+    try:
+        with topology(dpdk_gateways={"gwA"}) as topo:
+            try:
+                if case in CASES:
+                    for initiator in ("ipsecgwd", "strongswan"):
+                        run_phase(topo, daemon, case, initiator, results)
+                else:
+                    run_negative(topo, daemon, case)
+            except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
+                expect(False, f"harness error: {type(e).__name__}: {e}")
+    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
+        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
+    rates = ", ".join(f"{k} {v:.3f} Gbit/s" for k, v in results.items())
+    print(f"ike interop {case}: {checks - len(failures)}/{checks} checks passed"
+          + (f", iperf3 {rates}" if rates else "") + f", {time.monotonic() - t0:.0f} s", flush=True)
+    return 1 if failures or not checks else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
