@@ -72,23 +72,21 @@ void fillRegions(IMB_JOB& job, CryptoOp& op) {
   job.user_data = &op;
 }
 
-// AEAD: the tag covers exactly the cipher region plus the separate AAD.
-void fillAeadRegions(IMB_JOB& job, CryptoOp& op) {
-  fillRegions(job, op);
+// AEAD (GCM, ChaCha20-Poly1305): the tag covers exactly the cipher region plus
+// the separate AAD. Reads only the fields CryptoOp defines for an AEAD op; the
+// AAD fields of both modes share a place in the union (asserted in process()).
+void fillAeadOp(IMB_JOB& job, CryptoOp& op) {
+  job.src = op.data;
+  job.dst = op.data + op.cipherOffset;  // in place
+  job.cipher_start_src_offset_in_bytes = op.cipherOffset;
+  job.msg_len_to_cipher_in_bytes = op.cipherLen;
   job.hash_start_src_offset_in_bytes = op.cipherOffset;
   job.msg_len_to_hash_in_bytes = op.cipherLen;
-}
-
-void fillGcm(IMB_JOB& job, CryptoOp& op) {
-  fillAeadRegions(job, op);
+  job.iv = op.iv;
+  job.auth_tag_output = op.digest;
   job.u.GCM.aad = op.aad;
   job.u.GCM.aad_len_in_bytes = op.aadLen;
-}
-
-void fillChaCha(IMB_JOB& job, CryptoOp& op) {
-  fillAeadRegions(job, op);
-  job.u.CHACHA20_POLY1305.aad = op.aad;
-  job.u.CHACHA20_POLY1305.aad_len_in_bytes = op.aadLen;
+  job.user_data = &op;
 }
 
 // RFC 4543 3: GMAC is GCM with the whole region as AAD and no plaintext; the
@@ -149,7 +147,7 @@ void buildTemplates(IpsecMbSession& s, Transform t) {
         j.key_len_in_bytes = info.cipherKeyLen;
         j.enc_keys = j.dec_keys = &k.gcm;  // GCM only ever runs AES forward
         j.iv_len_in_bytes = kAeadNonceLen;
-        s.fill = fillGcm;
+        s.fill = fillAeadOp;
         break;
       case Transform::ChaCha20Poly1305:
         j.cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
@@ -157,7 +155,7 @@ void buildTemplates(IpsecMbSession& s, Transform t) {
         j.key_len_in_bytes = info.cipherKeyLen;
         j.enc_keys = j.dec_keys = k.chacha;
         j.iv_len_in_bytes = kAeadNonceLen;
-        s.fill = fillChaCha;
+        s.fill = fillAeadOp;
         break;
       case Transform::AesGmac128:
       case Transform::AesGmac256:
@@ -301,7 +299,7 @@ void IpsecMbEngine::process(const CryptoSession& session, Transform t, CryptoDir
     for (CryptoOp& op : ops) {
       IMB_JOB* job = IMB_GET_NEXT_JOB(mgr_);
       std::memcpy(static_cast<void*>(job), &tmpl, offsetof(IMB_JOB, user_data));
-      fillGcm(*job, op);  // also right for ChaCha20-Poly1305 (asserted above)
+      fillAeadOp(*job, op);
       submit();
     }
     flush();

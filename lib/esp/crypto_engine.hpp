@@ -49,7 +49,7 @@ struct CryptoOp {
   // SA's cipher key: an unpredictable IV as RFC 3602 requires (NIST SP 800-38A
   // App. C) that is still deterministic, so engines can be compared.
   uint8_t* iv = nullptr;
-  bool ivIsCounter = false;
+  bool ivIsCounter = false;  // CbcThenHmac only
   // Where the engine writes the computed ICV (transform's icvLen bytes).
   uint8_t* digest = nullptr;
   // Set by the engine: false when it could not perform the op.

@@ -75,17 +75,20 @@ inline void describeEspOpAs(const EspSaParams& sa, CryptoDirection dir, uint64_t
   const uint32_t bodyLen = icvOffset - bodyOffset;
   const uint32_t seqHigh = static_cast<uint32_t>(seq >> 32);
 
-  // Every field is assigned exactly once here (the caller's storage is not
-  // pre-initialised).
+  // Every field the kind uses is assigned exactly once here (the caller's
+  // storage is not pre-initialised); an AEAD op leaves the auth region and
+  // ivIsCounter, which CryptoOp documents as unused for it, alone.
   op.data = esp;
-  op.cipherOffset = 0;
-  op.cipherLen = 0;
-  op.authOffset = 0;
-  op.authLen = 0;
-  op.aad = nullptr;
-  op.aadLen = 0;
-  op.iv = nullptr;
-  op.ivIsCounter = false;
+  if constexpr (kind != TransformKind::Aead) {
+    op.cipherOffset = 0;
+    op.cipherLen = 0;
+    op.authOffset = 0;
+    op.authLen = 0;
+    op.aad = nullptr;
+    op.aadLen = 0;
+    op.iv = nullptr;
+    op.ivIsCounter = false;
+  }
   op.ok = false;
   if (dir == CryptoDirection::Decrypt) {
     // The received ICV is compared where it lies, unless the ESN high half

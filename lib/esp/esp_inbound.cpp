@@ -175,7 +175,7 @@ uint32_t decapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::sp
   uint64_t packets = 0, bytes = 0;
   for (uint32_t k = 0; k < nOps; ++k) {
     uint32_t i = opOf[k];
-    restoreAfterEspOp(p.esp, scratch[k]);
+    if (Kind == TransformKind::GmacOnly) restoreAfterEspOp(p.esp, scratch[k]);
     DropReason r = finishPacket<Kind, Tunnel>(window, *pkts[i], rx[i], scratch[k], ops[k], payloadLens[k]);
     reasons[i] = r;
     if (r != DropReason::None) continue;

@@ -259,27 +259,31 @@ uint32_t encapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::sp
     numberAndChargeEach(sa, {pending.data(), n}, reasons.first(n));
 
   // Second pass, writing.
+  uint64_t bytes = 0;
   for (uint32_t i = 0; i < n; ++i) {
     if (reasons[i] != DropReason::None) continue;
     if (wholeBurst) pending[i].seq = ++seq;
+    bytes += pending[i].innerLen;
     buildPacket<Kind, Tunnel>(p, *pkts[i], pending[i], scratch[nOps], ops[nOps]);
     opOf[nOps++] = static_cast<uint8_t>(i);
   }
 
   engine.process(sa.session(), sa.config().transform, CryptoDirection::Encrypt, {ops.data(), nOps});
 
+  // After the engine: usually only its verdicts are left to look at.
   const bool udpV6 = p.udp && !p.v4;
-  uint64_t packets = 0, bytes = 0;
+  const bool restore = Kind == TransformKind::GmacOnly && p.esp.esn;
+  uint64_t packets = nOps;
   for (uint32_t k = 0; k < nOps; ++k) {
     uint32_t i = opOf[k];
-    restoreAfterEspOp(p.esp, scratch[k]);
+    if (restore) restoreAfterEspOp(p.esp, scratch[k]);
     if (!ops[k].ok) {
       reasons[i] = DropReason::CryptoError;
+      --packets;
+      bytes -= pending[i].innerLen;
       continue;
     }
     if (udpV6) fillUdpChecksumV6(p, *pkts[i], pending[i]);
-    ++packets;
-    bytes += pending[i].innerLen;
   }
   SaCounters& c = sa.counters();
   c.packets += packets;
