@@ -185,6 +185,20 @@ def ike_exchange(pcap):
     return r.stdout.strip() or f"(tshark: no IKE decoded) {r.stderr.strip()[-300:]}"
 
 
+def ike_messages(pcap):
+    """IKE messages in a capture: [(exchange type, is response, DH groups in KE, notify types)]."""
+    r = subprocess.run(["tshark", "-r", pcap, "-Y", "isakmp", "-T", "fields", "-E", "separator=;",
+                        "-E", "aggregator=,", "-e", "isakmp.exchangetype", "-e", "isakmp.flag_r",
+                        "-e", "isakmp.key_exchange.dh_group", "-e", "isakmp.notify.msgtype"],
+                       capture_output=True, text=True, timeout=60)
+    out = []
+    for line in r.stdout.splitlines():
+        exch, resp, groups, notifies = (line.split(";") + ["", "", "", ""])[:4]
+        out.append((int(exch or 0), resp in ("1", "True"), [int(g) for g in groups.split(",") if g],
+                    [int(n) for n in notifies.split(",") if n]))
+    return out
+
+
 def report_failure_context(topo, gwa, gwb, pcap, since):
     if len(failures) == since:
         return
@@ -399,6 +413,13 @@ def run_negative(topo, daemon, case):
                     if case == "narrow-ts":
                         drops = stats.get("drops", {}).get("no-policy", 0)
                         expect(drops >= 5, f"narrow TS: ipsecgwd counted {drops} no-policy drops")
+        if case == "invalid-ke":
+            # RFC 7296 1.2: IKE_SA_INIT with KE ECP-256 (19) -> N(INVALID_KE_PAYLOAD = 17),
+            # then IKE_SA_INIT again with KE Curve25519 (31) -> accepted with KE 31.
+            init = [(resp, g, n) for exch, resp, g, n in ike_messages(pcap) if exch == 34]
+            expect(len(init) == 4 and [(r, g) for r, g, _ in init] == [(False, [19]), (True, []), (False, [31]),
+                                                                        (True, [31])] and 17 in init[1][2],
+                   f"invalid KE on the wire: IKE_SA_INIT (response?, KE groups, notifies) {init}")
         report_failure_context(topo, gwa, gwb, pcap, since)
 
 
