@@ -318,6 +318,9 @@ def run_phase(topo, daemon, case, initiator, results):
                            and re.search(r"IKE_SA gw\[\d+\] down", gwa.log()) is not None,
                            "ipsecgwd logs the CHILD_SA and IKE_SA down")
                     check_stats(stats, spis, case)
+                    drops = {k: v for k, v in stats.get("drops", {}).items() if v}
+                    print(f"info  ipsecgwd drops by reason: {drops}; IKE I/O {stats.get('ike', {}).get('io')}",
+                          flush=True)
             expect(psk not in gwa.log() and psk not in gwb.output(), "the PSK is in no log")
     report_failure_context(topo, gwa, gwb, pcap, since)
 
