@@ -18,8 +18,10 @@ Usage: ike_interop_test.py PATH/TO/ipsecgwd CASE
   CASE = no-proposal      disjoint IKE proposals: NO_PROPOSAL_CHOSEN (both roles)
   CASE = invalid-ke       strongSwan's first group is ECP-256, ipsecgwd only takes X25519:
                           INVALID_KE_PAYLOAD, then the retry with X25519 succeeds
-  CASE = narrow-ts        strongSwan offers TSi = hostB/32 only: ipsecgwd narrows to it;
-                          traffic to another hostB address is dropped by ipsecgwd (no policy)
+  CASE = narrow-ts        strongSwan offers TSi = 10.0.2.0/25 only: ipsecgwd narrows to it;
+                          traffic to a hostB address outside it is dropped by ipsecgwd (no policy)
+  CASE = rekey            CHILD_SA rekeyed (RFC 7296 1.3.3) by strongSwan, then by ipsecgwd
+                          (child rekey_time): one new SPI pair on both sides, pings pass
 On a failure the IKE exchange captured on gwB's internet veth is printed as
 decoded by tshark (which message, which notify), with both logs' tails.
 Exits 1 on any failure and prints one result line.
@@ -51,7 +53,7 @@ CASES = {
                       dict(encr="AES_CBC", keysize="256", prf="PRF_HMAC_SHA2_256", dh="MODP_2048"),
                       dict(encr="AES_CBC", keysize="256", integ="HMAC_SHA2_256_128")),
 }
-NEGATIVE = ("wrong-psk", "no-proposal", "invalid-ke", "narrow-ts")
+NEGATIVE = ("wrong-psk", "no-proposal", "invalid-ke", "narrow-ts", "rekey")
 GWA_ID, GWB_ID = "gwa@interop.test", "gwb@interop.test"
 
 failures = []
@@ -80,7 +82,7 @@ class Ipsecgwd:
     """ipsecgwd as gwA with one connection "gw" / child "net" to gwB."""
 
     def __init__(self, topo, daemon, psk, ike_proposals, esp_proposals, start_action, tag,
-                 local_ts=None, remote_ts=None):
+                 local_ts=None, remote_ts=None, child_rekey_time=3600):
         self.topo, self.daemon, self.tag = topo, daemon, tag
         self.dir = os.path.join(topo.workdir, f"ipsecgwd-{tag}")
         os.makedirs(self.dir, exist_ok=True)
@@ -129,6 +131,7 @@ local_ts = [{quote(local_ts or LAN['gwA'])}]
 remote_ts = [{quote(remote_ts or LAN['gwB'])}]
 esp_proposals = [{quote(esp_proposals.split(','))}]
 start_action = "{start_action}"
+rekey_time = {child_rekey_time}
 """
         with open(os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write(text)
@@ -426,6 +429,55 @@ def run_negative(topo, daemon, case):
         report_failure_context(topo, gwa, gwb, pcap, since)
 
 
+def current_spis(gwb):
+    ch = installed_children(gwb.list_sas().get("gw", {}), "net")
+    return (int(ch[0]["spi-in"], 16), int(ch[0]["spi-out"], 16)) if len(ch) == 1 else None
+
+
+def run_rekey(topo, daemon):
+    ike = CASES["aes128gcm16"][0]
+    print("--- rekey: strongSwan, then ipsecgwd, rekeys the CHILD_SA", flush=True)
+    since = len(failures)
+    psk = secrets.token_hex(16)
+    gwa = gwb = None
+    with capture(topo, "gwB", "wan0") as pcap:
+        gwb = StrongSwan(topo, "gwB", [strongswan_conn(psk, ike, "aes128gcm16")], retransmit_tries=3)
+        with gwb:
+            gwb.load_conns()
+            gwa = Ipsecgwd(topo, daemon, psk, ike, "aes128gcm16", "start", "rekey", child_rekey_time=12)
+            with gwa:
+                spis = check_established(gwa, gwb, "aes128gcm16", "ipsecgwd")
+                if spis:
+                    ping(topo, "hostA", addr("hostB", "eth0"), count=2, interval=0.2)
+                    gwb.rekey(child="net")
+                    new = wait(lambda: (lambda c: c if c and c != spis and not set(c) & set(spis) else None)(
+                        current_spis(gwb)), 10)
+                    expect(bool(new), f"strongSwan's rekey: one new CHILD_SA {new} replaces {spis}")
+                    ups = wait(lambda: gwa.child_up_lines() if len(gwa.child_up_lines()) >= 2 else None, 5) or []
+                    expect(new is not None and len(ups) == 2 and int(ups[-1][0], 16) == new[1]
+                           and int(ups[-1][1], 16) == new[0] and "replaces" in gwa.log(),
+                           f"ipsecgwd installs the rekeyed CHILD_SA ({ups})")
+                    expect(wait(lambda: len(re.findall(r"CHILD_SA gw/net\[\d+\] down", gwa.log())) >= 1, 5),
+                           "ipsecgwd removes the old CHILD_SA after the rekey")
+                    for fam in (4, 6):
+                        loss = ping(topo, "hostA", addr("hostB", "eth0", fam), count=10, interval=0.05)
+                        expect(loss == 0, f"IPv{fam} ping hostA -> hostB after strongSwan's rekey: {loss}% loss")
+                    # ipsecgwd's own rekey: its child rekey_time is 12 s.
+                    newer = wait(lambda: (lambda c: c if c and new and not set(c) & set(new) else None)(
+                        current_spis(gwb)), 25)
+                    expect(bool(newer), f"ipsecgwd's rekey (rekey_time 12 s): CHILD_SA {newer} replaces {new}")
+                    expect(wait(lambda: len(gwa.child_up_lines()) == 3, 5), f"ipsecgwd logged 3 CHILD_SAs up ({gwa.child_up_lines()})")
+                    for fam in (4, 6):
+                        loss = ping(topo, "hostA", addr("hostB", "eth0", fam), count=10, interval=0.05)
+                        expect(loss == 0, f"IPv{fam} ping hostA -> hostB after ipsecgwd's rekey: {loss}% loss")
+                    stats = gwa.stop()
+                    svc = stats.get("ike", {}).get("service", {})
+                    expect(svc.get("child_sas_up") == 3 and svc.get("child_sas_down") == 3
+                           and svc.get("install_failures") == 0,
+                           f"ipsecgwd stats: 3 CHILD_SAs up and down, no install failure ({svc})")
+    report_failure_context(topo, gwa, gwb, pcap, since)
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[2] not in list(CASES) + list(NEGATIVE):
         print(__doc__)
@@ -439,6 +491,8 @@ def main():
                 if case in CASES:
                     for initiator in ("ipsecgwd", "strongswan"):
                         run_phase(topo, daemon, case, initiator, results)
+                elif case == "rekey":
+                    run_rekey(topo, daemon)
                 else:
                     run_negative(topo, daemon, case)
             except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
