@@ -1,6 +1,8 @@
 #include "ike/engine/child_create_task.hpp"
 
 #include "ike/crypto/random.hpp"
+#include "ike/engine/informational_task.hpp"
+#include "ike/engine/task_manager.hpp"
 #include "ike/proposal/proposal_selection.hpp"
 #include "util/byte_order.hpp"
 
@@ -13,6 +15,13 @@ std::optional<uint16_t> groupOf(const Proposal& p) {
   return t->id;
 }
 }  // namespace
+
+ChildSa* ChildCreateTask::rekeyed() {
+  if (!replaces_ || !initiator()) return nullptr;
+  for (ChildSa& c : sa_.children)
+    if (c.inboundSpi == replaces_) return &c;
+  return nullptr;
+}
 
 bool ChildCreateTask::keyExchange(ByteView peer, SecretBytes& gir) {
   auto s = ke_->sharedSecret(peer);
@@ -27,7 +36,19 @@ bool ChildCreateTask::keyExchange(ByteView peer, SecretBytes& gir) {
 
 TaskStatus ChildCreateTask::buildI(Message& m) {
   if (sa_.state != IkeSaState::Established || childIndex_ >= sa_.config().children.size()) return TaskStatus::Failed;
+  const ChildSa* old = nullptr;
+  if (replaces_) {
+    for (const ChildSa& c : sa_.children)
+      if (c.inboundSpi == replaces_) old = &c;
+    if (!old) return TaskStatus::Failed;  // deleted meanwhile
+    childIndex_ = old->childIndex;
+  }
   request_ = makeChildRequest(sa_, ctx_, childIndex_, true);
+  if (request_ && old) {
+    // Rekey the selectors as negotiated, not as configured.
+    request_->tsi = old->localTs;
+    request_->tsr = old->remoteTs;
+  }
   auto nonce = makeNonce();
   if (!request_ || !nonce) {
     ctx_.count(EngineCounter::ChildFailed);
@@ -48,6 +69,11 @@ TaskStatus ChildCreateTask::buildI(Message& m) {
       break;
     }
   }
+  if (old) {
+    Bytes spi(4);
+    storeBe32(spi.data(), replaces_);
+    m.add(NotifyPayload{ProtocolId::Esp, std::move(spi), NotifyType::RekeySa, {}});
+  }
   addChildRequest(m, *request_);
   m.add(NoncePayload{ni_});
   if (ke_) m.add(KePayload{static_cast<uint16_t>(ke_->group()), ke_->publicValue()});
@@ -58,6 +84,7 @@ TaskStatus ChildCreateTask::processI(const Message& m, ByteView) {
   auto fail = [&](EngineCounter c) {
     ctx_.count(c);
     ctx_.releaseInboundSpi(request_->inboundSpi);
+    if (ChildSa* old = rekeyed()) old->rekeying = false;  // try again later
     return TaskStatus::Done;  // a failed child does not fail the IKE SA
   };
   if (m.firstErrorNotify()) return fail(EngineCounter::ChildFailed);
@@ -73,8 +100,14 @@ TaskStatus ChildCreateTask::processI(const Message& m, ByteView) {
       return fail(EngineCounter::BadResponse);
     if (!keyExchange(ke->data, gir)) return fail(EngineCounter::BadKeValue);
   }
-  if (!establishChild(sa_, ctx_, *agreement, gir.view(), ni_, nr->data, replaces_))
+  if (!establishChild(sa_, ctx_, *agreement, true, gir.view(), ni_, nr->data, replaces_)) {
     ctx_.releaseInboundSpi(request_->inboundSpi);
+    if (ChildSa* old = rekeyed()) old->rekeying = false;
+    return TaskStatus::Done;
+  }
+  // 1.3.3: the old SA goes once the new one is in place.
+  if (replaces_)
+    sa_.tasks->queue(std::make_unique<InformationalTask>(sa_, ctx_, true, InformationalTask::Kind::DeleteChild, replaces_));
   return TaskStatus::Done;
 }
 
@@ -146,7 +179,7 @@ TaskStatus ChildCreateTask::buildR(Message& m) {
     ourKe = ke_->publicValue();
     if (!keyExchange(peerKe_, gir)) return refuse(NotifyType::InvalidSyntax);
   }
-  if (!establishChild(sa_, ctx_, *agreement_, gir.view(), ni_, nr_, replaces_))
+  if (!establishChild(sa_, ctx_, *agreement_, false, gir.view(), ni_, nr_, replaces_))
     return refuse(NotifyType::NoProposalChosen);
   addChildResponse(m, *agreement_);
   m.add(NoncePayload{nr_});

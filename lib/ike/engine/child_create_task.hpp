@@ -2,10 +2,11 @@
 // key exchange when the ESP proposal names a group:
 //   HDR, SK {[N(USE_TRANSPORT_MODE)], SA, Ni, [KEi], TSi, TSr}  -->
 //                <--  HDR, SK {[N(USE_TRANSPORT_MODE)], SA, Nr, [KEr], TSi, TSr}
-// The responder also serves a CHILD_SA rekey (1.3.3: N(REKEY_SA) names the
-// child): the new SA's ChildSaUp carries replacesInboundSpi, and the old one
-// goes when the peer deletes it. A refused child leaves the IKE SA as it is.
-// Rekeying as initiator will reuse this task with `replaces` set.
+// A CHILD_SA rekey (1.3.3) is the same exchange with N(REKEY_SA) naming the
+// old child first: the new SA's ChildSaUp carries replacesInboundSpi, and
+// the old one goes when its initiator deletes it (an INFORMATIONAL queued
+// right after). A refused child leaves the IKE SA as it is. Simultaneous
+// rekeys of one child (2.8.1) are not resolved: both new SAs stay.
 #pragma once
 
 #include <optional>
@@ -18,8 +19,10 @@ namespace ipsecgw::ike {
 
 class ChildCreateTask final : public Task {
  public:
-  ChildCreateTask(IkeSa& sa, EngineContext& ctx, bool initiator, size_t childIndex = 0)
-      : Task(sa, ctx, initiator), childIndex_(childIndex) {}
+  // Initiator: create child `childIndex`; with `replaces` (our inbound SPI
+  // of a live child) rekey that one instead (1.3.3) and delete it after.
+  ChildCreateTask(IkeSa& sa, EngineContext& ctx, bool initiator, size_t childIndex = 0, uint32_t replaces = 0)
+      : Task(sa, ctx, initiator), childIndex_(childIndex), replaces_(replaces) {}
   ExchangeType exchange() const override { return ExchangeType::CreateChildSa; }
   size_t childIndex() const { return childIndex_; }
 
@@ -31,6 +34,7 @@ class ChildCreateTask final : public Task {
 
  private:
   bool keyExchange(ByteView peer, SecretBytes& gir);
+  ChildSa* rekeyed();  // initiator: the child being rekeyed, if still there
 
   size_t childIndex_;
   std::optional<ChildRequest> request_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ike/crypto/key_derivation.hpp"
+#include "ike/crypto/random.hpp"
 #include "ike/engine/traffic_selectors.hpp"
 #include "ike/proposal/proposal_keywords.hpp"
 #include "ike/proposal/proposal_selection.hpp"
@@ -161,8 +162,8 @@ Expected<ChildAgreement, EngineCounter> acceptChild(const ChildRequest& r, const
   return a;
 }
 
-bool establishChild(IkeSa& sa, EngineContext& ctx, const ChildAgreement& a, ByteView gir, ByteView ni, ByteView nr,
-                    uint32_t replacesInboundSpi) {
+bool establishChild(IkeSa& sa, EngineContext& ctx, const ChildAgreement& a, bool weInitiated, ByteView gir,
+                    ByteView ni, ByteView nr, uint32_t replacesInboundSpi) {
   const config::ChildConfig& child = sa.config().children[a.childIndex];
   auto transform = espTransformOf(a.chosen);
   const Transform* encr = chosenTransform(a.chosen, TransformType::Encr);
@@ -208,10 +209,10 @@ bool establishChild(IkeSa& sa, EngineContext& ctx, const ChildAgreement& a, Byte
   }
   up.inbound.spi = a.inboundSpi;
   up.outbound.spi = a.outboundSpi;
-  up.inbound.keymat = sa.initiator ? std::move(r2i) : std::move(i2r);
-  up.outbound.keymat = sa.initiator ? std::move(i2r) : std::move(r2i);
-  const auto& localTs = sa.initiator ? a.tsi : a.tsr;
-  const auto& remoteTs = sa.initiator ? a.tsr : a.tsi;
+  up.inbound.keymat = weInitiated ? std::move(r2i) : std::move(i2r);
+  up.outbound.keymat = weInitiated ? std::move(i2r) : std::move(r2i);
+  const auto& localTs = weInitiated ? a.tsi : a.tsr;
+  const auto& remoteTs = weInitiated ? a.tsr : a.tsi;
   up.localTs = toPolicySide(localTs);
   up.remoteTs = toPolicySide(remoteTs);
 
@@ -224,6 +225,14 @@ bool establishChild(IkeSa& sa, EngineContext& ctx, const ChildAgreement& a, Byte
   record.localTs = localTs;
   record.remoteTs = remoteTs;
   record.establishedMs = ctx.nowMs;
+  if (child.rekeyTimeS) {
+    // Up to 10 % earlier, at random, so that two peers with the same
+    // rekey_time rarely collide (2.8.1; strongSwan's rand_time).
+    const uint64_t full = uint64_t(child.rekeyTimeS) * 1000;
+    uint32_t r = 0;
+    randomBytes(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&r), sizeof r));
+    record.rekeyAtMs = ctx.nowMs + full - (full / 10 ? r % (full / 10) : 0);
+  }
   sa.children.push_back(std::move(record));
   ctx.events.emplace_back(std::move(up));
   return true;

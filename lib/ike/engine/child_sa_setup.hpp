@@ -50,11 +50,14 @@ void addChildResponse(Message& m, const ChildAgreement& a);
 Expected<ChildAgreement, EngineCounter> acceptChild(const ChildRequest& r, const Message& response);
 
 // KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) (2.17), the first half protecting
-// initiator-to-responder traffic; emits ChildSaUp and records the ChildSa.
+// initiator-to-responder traffic, where initiator means the initiator of
+// this exchange (`weInitiated`), as do Ni, TSi and TSr: in a CREATE_CHILD_SA
+// the original responder may be the one asking. Emits ChildSaUp and records
+// the ChildSa.
 // False (counted) when the proposal has no data-plane transform or the
 // derivation fails.
-bool establishChild(IkeSa& sa, EngineContext& ctx, const ChildAgreement& a, ByteView gir, ByteView ni, ByteView nr,
-                    uint32_t replacesInboundSpi = 0);
+bool establishChild(IkeSa& sa, EngineContext& ctx, const ChildAgreement& a, bool weInitiated, ByteView gir,
+                    ByteView ni, ByteView nr, uint32_t replacesInboundSpi = 0);
 
 // The data-plane transform of a chosen ESP proposal, if it has one.
 std::optional<esp::Transform> espTransformOf(const Proposal& chosen);

@@ -59,6 +59,7 @@ class EngineImpl final : public Engine {
   TaskPtr responderTask(IkeSa& sa, ExchangeType t);
   std::optional<uint64_t> freshSpi();
   void afterStep(IkeSa& sa);
+  void rekeyChild(IkeSa& sa, ChildSa& child);
   void sweep();
   void destroy(IkeSa& sa);
 
@@ -288,6 +289,11 @@ void EngineImpl::tick(uint64_t nowMs) {
         sa->tasks->queue(std::make_unique<InformationalTask>(*sa, ctx_, true));
       }
     }
+    // CHILD_SA rekey by time (rekey_time; the data plane's soft lifetimes
+    // come in through childSoftExpired()).
+    if (!sa->dead && sa->state == IkeSaState::Established)
+      for (ChildSa& c : sa->children)
+        if (c.rekeyAtMs && nowMs >= c.rekeyAtMs) rekeyChild(*sa, c);
     if (!sa->dead) sa->tasks->kick();
   }
   sweep();
@@ -353,11 +359,11 @@ bool EngineImpl::terminate(std::string_view connection, uint64_t nowMs, std::str
     if (!sa->connection || sa->config().name != connection || sa->dead) continue;
     any = true;
     if (sa->state == IkeSaState::Established) {
-      if (!sa->tasks->hasQueued(ExchangeType::Informational) || true) {
-        sa->tasks->clear();
-        sa->tasks->queue(std::make_unique<InformationalTask>(*sa, ctx_, true, InformationalTask::Kind::DeleteIke));
-        sa->tasks->kick();
-      }
+      // Whatever was queued is moot; an exchange in flight finishes first
+      // (its message ID is taken, window of one).
+      sa->tasks->dropQueued();
+      sa->tasks->queue(std::make_unique<InformationalTask>(*sa, ctx_, true, InformationalTask::Kind::DeleteIke));
+      sa->tasks->kick();
     } else if (sa->state == IkeSaState::Connecting) {
       sa->kill("terminated");
     }
@@ -393,10 +399,19 @@ void EngineImpl::childTrafficSeen(uint32_t inboundSpi, uint64_t nowMs) {
       if (c.inboundSpi == inboundSpi) lastSeenMs_[spi] = nowMs;
 }
 
-void EngineImpl::childSoftExpired(uint32_t, uint64_t nowMs) {
-  // CHILD_SA rekeying as initiator is not implemented yet; the peer's rekey
-  // is served (ChildCreateTask with REKEY_SA).
+void EngineImpl::childSoftExpired(uint32_t inboundSpi, uint64_t nowMs) {
   ctx_.nowMs = nowMs;
+  for (auto& [spi, sa] : sas_)
+    for (ChildSa& c : sa->children)
+      if (c.inboundSpi == inboundSpi) rekeyChild(*sa, c);
+  sweep();
+}
+
+void EngineImpl::rekeyChild(IkeSa& sa, ChildSa& child) {
+  if (sa.dead || sa.state != IkeSaState::Established || child.rekeying) return;
+  child.rekeying = true;
+  sa.tasks->queue(std::make_unique<ChildCreateTask>(sa, ctx_, true, child.childIndex, child.inboundSpi));
+  sa.tasks->kick();
 }
 
 void EngineImpl::sweep() {

@@ -90,7 +90,7 @@ TaskStatus IkeAuthTask::processI(const Message& m, ByteView) {
     releaseSpi();
     return TaskStatus::Done;
   }
-  if (!establishChild(sa_, ctx_, *agreement, {}, sa_.ni, sa_.nr)) releaseSpi();
+  if (!establishChild(sa_, ctx_, *agreement, true, {}, sa_.ni, sa_.nr)) releaseSpi();
   return TaskStatus::Done;
 }
 
@@ -144,7 +144,7 @@ TaskStatus IkeAuthTask::buildR(Message& m) {
   m.add(AuthPayload{AuthMethod::SharedKeyMic, std::move(*auth)});
   established();
   if (agreement_) {
-    if (establishChild(sa_, ctx_, *agreement_, {}, sa_.ni, sa_.nr)) {
+    if (establishChild(sa_, ctx_, *agreement_, false, {}, sa_.ni, sa_.nr)) {
       addChildResponse(m, *agreement_);
     } else {
       ctx_.releaseInboundSpi(agreement_->inboundSpi);

@@ -220,6 +220,7 @@ TaskStatus IkeInitTask::processR(const Message& m, ByteView raw) {
     group_ = static_cast<KeGroup>(dh->id);
     return TaskStatus::Failed;
   }
+  group_ = static_cast<KeGroup>(dh->id);
   sa_.chosen = std::move(*chosen);
   sa_.prf = static_cast<PrfId>(prf->id);
   const Transform* integ = chosenTransform(sa_.chosen, TransformType::Integ);
@@ -262,8 +263,7 @@ TaskStatus IkeInitTask::buildR(Message& m) {
     return TaskStatus::Failed;
   }
   m.add(SaPayload{{sa_.chosen}});
-  m.add(KePayload{static_cast<uint16_t>(sa_.chosen.transforms.empty() ? 0 : chosenTransform(sa_.chosen, TransformType::Dh)->id),
-                  keData_});
+  m.add(KePayload{static_cast<uint16_t>(*group_), keData_});
   m.add(NoncePayload{sa_.nr});
   addNatDetection(m);
   return TaskStatus::Done;

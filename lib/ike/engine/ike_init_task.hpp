@@ -31,7 +31,7 @@ class IkeInitTask final : public Task {
   void checkNatDetection(const Message& m);
   bool deriveKeys(ByteView peerKe, CryptoError& error);
 
-  std::optional<KeGroup> group_;  // initiator: the group of our KE
+  std::optional<KeGroup> group_;  // the group of our KE (responder: the chosen one)
   KeyExchangePtr ke_;
   Bytes keData_;  // responder: our KEr data, kept after ke_ is gone
   bool retried_ = false;

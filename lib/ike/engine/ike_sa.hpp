@@ -27,6 +27,8 @@ struct ChildSa {
   std::string proposal;
   std::vector<TrafficSelector> localTs, remoteTs;
   uint64_t establishedMs = 0;
+  uint64_t rekeyAtMs = 0;  // 0: no time-based rekey
+  bool rekeying = false;   // a rekey of this child is queued or in flight
 };
 
 struct IkeSa {

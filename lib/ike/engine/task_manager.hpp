@@ -36,6 +36,8 @@ class TaskManager {
   bool hasQueued(ExchangeType t) const;
   // Forget everything in flight (the SA is being destroyed).
   void clear();
+  // Forget the queued tasks but finish the exchange in flight.
+  void dropQueued() { queued_.clear(); }
 
  private:
   bool sendRequest();

@@ -374,3 +374,90 @@ TEST_CASE("writes the fuzz seed when asked (IKE_ENGINE_SEED_DIR)", "[ike][engine
   f.write(reinterpret_cast<const char*>(out[0].bytes.data()), static_cast<std::streamsize>(out[0].bytes.size()));
   REQUIRE(f.good());
 }
+
+TEST_CASE("CHILD_SA rekey from either side: new SA replaces the old, which is then deleted", "[ike][engine]") {
+  const bool fromInitiator = GENERATE(true, false);
+  Harness h = established();
+  const ChildSaUp& oldI = *eventsOf<ChildSaUp>(h.eventsI)[0];
+  const uint32_t oldInI = oldI.inbound.spi, oldOutI = oldI.outbound.spi;
+  Engine& rekeyer = fromInitiator ? *h.i : *h.r;
+  // The data plane reports the soft lifetime of the rekeyer's inbound SA.
+  rekeyer.childSoftExpired(fromInitiator ? oldInI : oldOutI, h.now);
+  rekeyer.childSoftExpired(fromInitiator ? oldInI : oldOutI, h.now);  // once is enough
+  auto out = rekeyer.takeOutgoing();
+  REQUIRE(out.size() == 1);
+  auto m = decodeMessage(out[0].bytes);
+  REQUIRE(m);
+  CHECK(m->header.exchangeType == ExchangeType::CreateChildSa);
+  (fromInitiator ? *h.r : *h.i).receive(Harness::flip(out[0]), h.now);
+  h.collect();
+  // The peer has the new SA, and still the old one.
+  CHECK((fromInitiator ? h.r : h.i)->listSas()[0].children.size() == 2);
+  h.settle();
+  auto upI = eventsOf<ChildSaUp>(h.eventsI);
+  auto upR = eventsOf<ChildSaUp>(h.eventsR);
+  REQUIRE(upI.size() == 2);
+  REQUIRE(upR.size() == 2);
+  requireMirrored(*upI[1], *upR[1]);
+  CHECK(upI[1]->replacesInboundSpi == oldInI);
+  CHECK(upR[1]->replacesInboundSpi == oldOutI);
+  CHECK(upI[1]->inbound.spi != oldInI);
+  CHECK(upI[1]->child == "lan");
+  CHECK(upI[1]->localTs[0].src == prefix("10.0.0.0/24"));
+  auto downI = eventsOf<ChildSaDown>(h.eventsI);
+  auto downR = eventsOf<ChildSaDown>(h.eventsR);
+  REQUIRE(downI.size() == 1);
+  REQUIRE(downR.size() == 1);
+  CHECK(downI[0]->inboundSpi == oldInI);
+  CHECK(downR[0]->inboundSpi == oldOutI);
+  REQUIRE(h.i->listSas()[0].children.size() == 1);
+  CHECK(h.i->listSas()[0].children[0].inboundSpi == upI[1]->inbound.spi);
+  CHECK(h.r->listSas()[0].children.size() == 1);
+}
+
+TEST_CASE("CHILD_SA rekey by time (rekey_time, up to 10 % early)", "[ike][engine]") {
+  Harness h = established();  // rekey_time 3600 s
+  h.now += 3240 * 1000 - 1;   // before the earliest possible rekey
+  h.i->tick(h.now);
+  h.r->tick(h.now);
+  CHECK(h.i->takeOutgoing().empty());
+  CHECK(h.r->takeOutgoing().empty());
+  h.now += 360 * 1000 + 1;
+  h.i->tick(h.now);
+  h.settle();
+  h.r->tick(h.now);  // the responder's old child is gone: nothing of its own to rekey
+  h.settle();
+  CHECK(eventsOf<ChildSaUp>(h.eventsI).size() >= 2);
+  CHECK(h.i->listSas()[0].children.size() == 1);
+  CHECK(h.r->listSas()[0].children.size() == 1);
+  CHECK(Harness::state(*h.i) == "ESTABLISHED");
+}
+
+TEST_CASE("a replayed IKE_SA_INIT or IKE_AUTH after establishment changes nothing", "[ike][engine]") {
+  Harness h(connection(kA, kB, kIke, kEsp), connection(kB, kA, kIke, kEsp));
+  h.start();
+  auto init = h.i->takeOutgoing();
+  h.r->receive(Harness::flip(init[0]), h.now);
+  h.rToI();
+  auto auth = h.i->takeOutgoing();
+  h.r->receive(Harness::flip(auth[0]), h.now);
+  h.rToI();
+  h.collect();
+  REQUIRE(Harness::state(*h.r) == "ESTABLISHED");
+  const auto before = h.r->listSas()[0];
+  h.r->receive(Harness::flip(init[0]), h.now);  // too old for the window
+  CHECK(h.r->takeOutgoing().empty());
+  CHECK(Harness::counter(*h.r, "message-id-out-of-window") == 1);
+  h.r->receive(Harness::flip(auth[0]), h.now);  // the last request: answered from the cache only
+  CHECK(h.r->takeOutgoing().size() == 1);
+  h.collect();
+  CHECK(eventsOf<ChildSaUp>(h.eventsR).size() == 1);
+  CHECK(h.r->listSas()[0].spiR == before.spiR);
+  CHECK(h.r->listSas()[0].children.size() == 1);
+  // An unknown SPI is dropped and counted, never answered (2.21.4).
+  Datagram stray = Harness::flip(auth[0]);
+  stray.bytes[8] ^= 0xff;  // SPIr
+  h.r->receive(std::move(stray), h.now);
+  CHECK(h.r->takeOutgoing().empty());
+  CHECK(Harness::counter(*h.r, "unknown-spi") == 1);
+}
