@@ -61,7 +61,7 @@ DropReason decodeIkeDatagram(std::span<const uint8_t> packet, ike::Datagram& out
   // RFC 768: the UDP length covers header and data and must fit the IP payload.
   if (udpLen < ip::kUdpHeader || udpLen - ip::kUdpHeader > udp.remaining()) return DropReason::Malformed;
   const uint8_t* udpStart = packet.data() + lay.headerLen;
-  if (v4 ? sum != 0 : true) {
+  if (!v4 || sum != 0) {  // IPv4's 0 means "no checksum" (RFC 768)
     uint32_t acc;
     if (v4) {
       uint8_t pseudo[12];

@@ -2,6 +2,7 @@
 
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "dataplane/ike_datagram.hpp"
