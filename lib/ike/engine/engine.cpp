@@ -263,9 +263,19 @@ void EngineImpl::afterStep(IkeSa& sa) {
     // INITIAL_CONTACT (3.10.1): the peer has no other SA with us; anything
     // older with this connection and peer is stale.
     sa.initialContact = false;
-    for (auto& [spi, other] : sas_)
-      if (other.get() != &sa && other->connection == sa.connection && other->remote.address == sa.remote.address)
+    for (auto& [spi, other] : sas_) {
+      if (other.get() == &sa || other->connection != sa.connection || other->remote.address != sa.remote.address)
+        continue;
+      if (other->state == IkeSaState::Established) {
+        // Tell the peer too, in case it still holds that SA after all.
+        other->tasks->dropQueued();
+        other->tasks->queue(
+            std::make_unique<InformationalTask>(*other, ctx_, true, InformationalTask::Kind::DeleteIke));
+        other->tasks->kick();
+      } else if (other->state == IkeSaState::Connecting) {
         other->kill("replaced (INITIAL_CONTACT)");
+      }
+    }
   }
   if (!sa.dead) sa.tasks->kick();
 }

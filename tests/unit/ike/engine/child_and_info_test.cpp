@@ -461,3 +461,34 @@ TEST_CASE("a replayed IKE_SA_INIT or IKE_AUTH after establishment changes nothin
   CHECK(h.r->takeOutgoing().empty());
   CHECK(Harness::counter(*h.r, "unknown-spi") == 1);
 }
+
+TEST_CASE("INITIAL_CONTACT replaces the peer's older IKE SA", "[ike][engine]") {
+  Harness h = established();
+  // The initiator restarts: a fresh engine with the same config, no memory.
+  std::vector<config::ConnectionConfig> conns;
+  conns.push_back(connection(kA, kB, kIke, kEsp));
+  EnginePtr restarted = makeEngine(fastSettings(), std::move(conns));
+  std::string error;
+  REQUIRE(restarted->initiate("site", "", h.now, error));
+  h.pass(*restarted, *h.r);  // IKE_SA_INIT
+  h.pass(*h.r, *restarted);
+  h.pass(*restarted, *h.r);  // IKE_AUTH with INITIAL_CONTACT
+  CHECK(h.r->listSas().size() == 2);
+  // The IKE_AUTH response goes to the new SA, a Delete to the stale one.
+  auto out = h.r->takeOutgoing();
+  REQUIRE(out.size() == 2);
+  const uint64_t newSpiI = restarted->listSas()[0].spiI;
+  for (const Datagram& d : out) {
+    auto hdr = decodeHeader(d.bytes);
+    REQUIRE(hdr);
+    (hdr->spiI == newSpiI ? *restarted : *h.i).receive(Harness::flip(d), h.now);
+  }
+  CHECK(Harness::state(*restarted) == "ESTABLISHED");
+  h.iToR();  // the old initiator answers the Delete
+  h.collect();
+  REQUIRE(h.r->listSas().size() == 1);
+  CHECK(h.r->listSas()[0].spiI == restarted->listSas()[0].spiI);
+  CHECK(eventsOf<IkeSaDown>(h.eventsR).size() == 1);
+  CHECK(eventsOf<ChildSaUp>(h.eventsR).size() == 2);
+  CHECK(eventsOf<ChildSaDown>(h.eventsR).size() == 1);
+}
