@@ -350,6 +350,11 @@ void Worker::refuseWithIcmp(uint16_t inPort, rte_mbuf* m, DropReason why, IcmpEr
     DropReason failed;
     if (rte_mbuf* e = makeIcmpError(m, kind, mtu, own->address, pool_, failed)) {
       counters_.icmpErrorsSent++;
+      // By the routes, like any packet we originate. An error about a
+      // packet that came out of a tunnel has no route back (its sender is
+      // reached through the SPD, and our wan address matches no policy): it
+      // ends as no-route. Sending it into the SA would need a source address
+      // the peer's selectors accept (RFC 4301 6.2); not done yet.
       route(e);
     } else {
       count(failed);

@@ -1,13 +1,17 @@
 // The worker's run-to-completion pipeline over bursts (DESIGN.md):
 //   RX -> Ethernet -> ARP/ND/echo to us (local_services)
-//      -> ESP to us: (outer fragments reassembled) -> SAD by SPI -> anti-replay -> decrypt -> inbound policy
-//         check -> route -> TX
+//      -> ESP to us: outer fragments reassembled (outer_reassembly.hpp) ->
+//         SAD by SPI -> anti-replay -> decrypt -> inbound policy check ->
+//         route -> TX
 //      -> transit from a protected port: SPD -> PROTECT: TTL, tunnel MTU
 //         (ICMP too-big, or IPv4 fragmentation before ESP) -> ESP encap ->
 //         route -> TX; BYPASS: route -> TX; DISCARD/none: drop
 //      -> transit from an unprotected port: SPD BYPASS only, else drop
 // Every drop is counted by reason. ICMP errors (time exceeded, too big) go
-// back from the ingress port's address, rate limited per worker.
+// back from the ingress port's address, rate limited per worker
+// (WorkerOptions); none about ICMP errors, later fragments or broadcasts.
+// Not yet: too-big/fragmentation where plain forwarding (BYPASS, decrypted
+// traffic) meets a smaller egress MTU: route() counts mtu-exceeded there.
 //
 // Concurrency: one Worker per lcore; it owns its TX buffers and counters.
 // In this increment it also owns the tables (single-lcore mode).
