@@ -36,7 +36,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ipsecgwd_process  # noqa: E402
 from strongswan.harness import (LAN, Conn, StrongSwan, addr, capture, installed_children, iperf3,  # noqa: E402
-                               ping, topology)
+                               topology)
 
 # ESP proposal -> (IKE proposal, vici IKE algorithms, vici ESP algorithms)
 CASES = {
@@ -67,6 +67,19 @@ def expect(cond, what):
     if not cond:
         failures.append(what)
     return cond
+
+
+def ping(topo, src_ns, dst, count=10, interval=0.05, deadline=None):
+    """Loss in percent of exactly `count` echo requests, each given 2 s for
+    its reply. (Not the harness's ping: its -w makes ping send extra requests
+    when replies are slow, and counts the one in flight at exit as lost.)"""
+    del deadline  # replies are waited for per request
+    r = topo.ex(src_ns, ["ping", "-n", "-q", "-c", str(count), "-i", str(interval), "-W", "2", dst], check=False,
+                timeout=count * (interval + 2) + 10)
+    for line in r.stdout.splitlines():
+        if "packet loss" in line:
+            return float(line.split("%")[0].split()[-1])
+    return 100.0
 
 
 def wait(pred, timeout, step=0.2):
@@ -322,8 +335,8 @@ def run_phase(topo, daemon, case, initiator, results):
                            "ipsecgwd logs the CHILD_SA and IKE_SA down")
                     check_stats(stats, spis, case)
                     drops = {k: v for k, v in stats.get("drops", {}).items() if v}
-                    print(f"info  ipsecgwd drops by reason: {drops}; IKE I/O {stats.get('ike', {}).get('io')}",
-                          flush=True)
+                    print(f"info  ipsecgwd drops by reason: {drops}; IKE I/O {stats.get('ike', {}).get('io')}; "
+                          f"ports {stats.get('ports')}", flush=True)
             expect(psk not in gwa.log() and psk not in gwb.output(), "the PSK is in no log")
     report_failure_context(topo, gwa, gwb, pcap, since)
 
