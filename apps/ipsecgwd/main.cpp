@@ -1,7 +1,8 @@
 // ipsecgwd: the gateway daemon.
 //
 //   ipsecgwd --config FILE [--stats-file FILE] [--no-idle-backoff]
-//            [--icmp-rate N] [--icmp-burst N] [--mbuf-data-room BYTES] -- EAL-ARGS...
+//            [--icmp-rate N] [--icmp-burst N] [--mbuf-data-room BYTES]
+//            [--control-socket PATH] [--control-group GROUP] -- EAL-ARGS...
 //
 // Reads the configuration, starts the EAL with the given arguments, opens the
 // configured ports (virtual devices are hot-plugged from their device
@@ -10,7 +11,8 @@
 // main lcore (single-lcore mode); multi-worker layout is the next step of the
 // data-plane issue. With [connections] in the configuration the same loop
 // runs IKEv2 (ike_control.hpp): children with start_action = "start" are
-// initiated at start, and every IKE SA is deleted on SIGINT/SIGTERM.
+// initiated at start, and every IKE SA is deleted on SIGINT/SIGTERM. The
+// loop also serves ipsecgwctl on the control socket (lib/control/server.hpp).
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "config/config_parser.hpp"
+#include "control/commands.hpp"
 #include "crypto/engine_factory.hpp"
 #include "dataplane/gateway_builder.hpp"
 #include "dataplane/worker.hpp"
@@ -47,6 +50,7 @@ struct Options {
   dataplane::WorkerOptions worker;
   uint32_t mbufDataRoom = RTE_MBUF_DEFAULT_DATAROOM;
   std::vector<std::string> ealArgs;
+  control::ServerOptions control;
 };
 
 int fail(const std::string& msg) {
@@ -64,6 +68,7 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
     }
   po::options_description desc("ipsecgwd --config FILE [options] -- EAL-ARGS");
   bool noBackoff = false;
+  std::string controlGroup;
   desc.add_options()("help,h", "this help")("config", po::value(&o.configPath), "gateway configuration (TOML)")(
       "stats-file", po::value(&o.statsPath), "write counters as JSON to this file on exit")(
       "no-idle-backoff", po::bool_switch(&noBackoff), "busy-poll even when idle (benchmarks)")(
@@ -74,7 +79,11 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
       "mbuf-data-room", po::value(&o.mbufDataRoom)->default_value(o.mbufDataRoom),
       "bytes of packet data per mbuf (headroom excluded); net_af_packet ports need it >= their framesz - 32. "
       "A port that receives IPv4 fragments through net_af_packet gets them reassembled by the kernel "
-      "(the PMD asks for PACKET_FANOUT_FLAG_DEFRAG), so size it for the largest datagram expected");
+      "(the PMD asks for PACKET_FANOUT_FLAG_DEFRAG), so size it for the largest datagram expected")(
+      "control-socket", po::value(&o.control.socketPath),
+      "ipsecgwctl's socket; default /run/ipsecgw/ipsecgwd.sock, or /run/ipsecgw/PREFIX.sock with an EAL "
+      "--file-prefix PREFIX (one per daemon, like DPDK's runtime directory); \"none\": no socket")(
+      "control-group", po::value(&controlGroup), "group whose members may use the control socket besides root");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(split, argv, desc), vm);
@@ -100,6 +109,17 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
   o.idleBackoff = !noBackoff;
   o.ealArgs.push_back(argv[0]);
   for (int i = split + 1; i < argc; ++i) o.ealArgs.push_back(argv[i]);
+  if (!controlGroup.empty()) {
+    auto gid = control::lookupGroup(controlGroup);
+    if (!gid) {
+      exitCode = fail("--control-group: " + gid.error());
+      return false;
+    }
+    o.control.group = *gid;
+    o.control.groupName = controlGroup;
+  }
+  if (o.control.socketPath.empty()) o.control.socketPath = control::defaultSocketPath(o.ealArgs);
+  if (o.control.socketPath == "none") o.control.socketPath.clear();
   return true;
 }
 
@@ -140,6 +160,10 @@ int main(int argc, char** argv) {
   for (const auto& note : parsed.notes) std::cerr << "ipsecgwd: note: " << note << "\n";
   if (!parsed.config) return fail(parsed.error);
   if (!parsed.config->gateway.idleBackoff) o.idleBackoff = false;
+  // Names, routes and connections for the CLI, before the builder and the
+  // IKE engine take the configuration apart (no PSK, no key).
+  control::GatewayView view;
+  view.config = control::snapshotConfig(*parsed.config);
 
   std::vector<char*> ealArgv;
   for (auto& a : o.ealArgs) ealArgv.push_back(a.data());
@@ -183,7 +207,26 @@ int main(int argc, char** argv) {
           IdleBackoff backoff(o.idleBackoff);
           const uint64_t hz = rte_get_tsc_hz();
           auto nowMs = [hz] { return rte_get_tsc_cycles() * 1000 / hz; };
-          if (ike) {
+          view.startedMs = nowMs();
+          view.lcores = rte_lcore_count();
+          view.tables = tables.get();
+          view.crypto = engine.get();
+          view.worker = &worker.counters();
+          view.poolCounts = [&] {
+            PoolCounts now = poolCounts;
+            now.availAtStop = rte_mempool_avail_count(pool);
+            now.heldForNeighbors = static_cast<uint32_t>(tables->neighbors.heldPackets());
+            return now;
+          };
+          if (ike) view.ikeReport = [&] { return ike->report(); };
+          view.log = [](const std::string& line) { std::fprintf(stderr, "ipsecgwd: %s\n", line.c_str()); };
+          control::ServerPtr cli;
+          if (!o.control.socketPath.empty() &&
+              !(cli = control::Server::create(o.control, control::makeCommandHandler(view), error))) {
+            rc = fail("control socket: " + error);
+            gStop = 1;
+          }
+          if (ike && !gStop) {
             worker.setExceptionRing(ike->ring());
             ike->start(nowMs());
           }
@@ -192,6 +235,7 @@ int main(int argc, char** argv) {
           while (!gStop) {
             uint32_t work = worker.poll(nowMs());
             if (ike) work += ike->poll(nowMs());
+            if (cli) work += cli->poll(nowMs());
             backoff.after(work);
           }
           if (ike) {
@@ -205,6 +249,7 @@ int main(int argc, char** argv) {
             }
             ike->removeAllChildSas();
           }
+          cli.reset();  // clients closed, socket file removed
           counters = worker.counters();
         }
         poolCounts.availAtStop = rte_mempool_avail_count(pool);
