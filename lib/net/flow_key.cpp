@@ -40,18 +40,18 @@ DropReason readPorts(std::span<const uint8_t> l4, FragmentKind frag, FlowKey& ou
   return DropReason::None;
 }
 
+FragmentKind v4FragmentKind(const uint8_t* p) {
+  uint16_t frag = loadBe16(p + ip::kV4Frag);
+  if ((frag & ip::kV4FragOffsetMask) != 0) return FragmentKind::NonInitial;
+  return (frag & ip::kV4FlagMf) != 0 ? FragmentKind::First : FragmentKind::NotFragment;
+}
+
 DropReason parseV4(std::span<const uint8_t> p, FlowKey& out) {
   if (p.size() < ip::kIpv4MinHeader) return DropReason::Malformed;
   uint32_t ihl = (p[0] & 0x0fu) * 4u;
   uint32_t total = loadBe16(p.data() + ip::kV4TotalLen);
   if (ihl < ip::kIpv4MinHeader || total < ihl || total > p.size()) return DropReason::Malformed;
-  uint16_t frag = loadBe16(p.data() + ip::kV4Frag);
-  FragmentKind kind = FragmentKind::NotFragment;
-  if ((frag & ip::kV4FragOffsetMask) != 0) {
-    kind = FragmentKind::NonInitial;
-  } else if ((frag & ip::kV4FlagMf) != 0) {
-    kind = FragmentKind::First;
-  }
+  FragmentKind kind = v4FragmentKind(p.data());
   out.src = IpAddress::v4(p.data() + ip::kV4Src);
   out.dst = IpAddress::v4(p.data() + ip::kV4Dst);
   out.proto = p[ip::kV4Proto];
@@ -132,6 +132,26 @@ DropReason parseFlowKey(std::span<const uint8_t> ipPacket, FlowKey& out) {
     default:
       return DropReason::UnsupportedProtocol;
   }
+}
+
+DropReason parseFlowKey(std::span<const uint8_t> ipPacket, const IpLayout& layout, FlowKey& out) {
+  // The layout's checks (version, header and total lengths within the
+  // buffer, the IPv6 chain) are the ones parseV4/parseV6 make; only the
+  // ports are left to read, from the upper-layer header up to totalLen.
+  // A layout that does not fit this packet was not made from it: parse anew.
+  if (layout.totalLen > ipPacket.size() || layout.headerLen > layout.totalLen) return parseFlowKey(ipPacket, out);
+  const std::span<const uint8_t> l4 = ipPacket.subspan(layout.headerLen, layout.totalLen - layout.headerLen);
+  if (layout.family == IpFamily::V4) {
+    out.src = IpAddress::v4(ipPacket.data() + ip::kV4Src);
+    out.dst = IpAddress::v4(ipPacket.data() + ip::kV4Dst);
+    out.proto = layout.upperProtocol;
+    return readPorts(l4, v4FragmentKind(ipPacket.data()), out);
+  }
+  if (layout.fragment) return parseV6(ipPacket, out);
+  out.src = IpAddress::v6(ipPacket.data() + ip::kV6Src);
+  out.dst = IpAddress::v6(ipPacket.data() + ip::kV6Dst);
+  out.proto = layout.upperProtocol;
+  return readPorts(l4, FragmentKind::NotFragment, out);
 }
 
 }  // namespace ipsecgw

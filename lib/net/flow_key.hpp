@@ -7,6 +7,7 @@
 
 #include "net/drop_reason.hpp"
 #include "net/ip_address.hpp"
+#include "net/ip_layout.hpp"
 
 namespace ipsecgw {
 
@@ -59,5 +60,12 @@ bool protocolHasPorts(uint8_t proto);
 // Data plane: never allocates, throws or logs; reads only inside `ipPacket`.
 // On failure `out` is unspecified.
 DropReason parseFlowKey(std::span<const uint8_t> ipPacket, FlowKey& out);
+
+// The same key, for a packet whose headers locateUpperLayer() (ip_layout.hpp)
+// already walked into `layout`: the data plane parses each packet once.
+// Returns exactly what parseFlowKey(ipPacket, out) returns. IPv6 fragments
+// are walked again (the layout does not say whether this is the first one).
+// `layout` must be what locateUpperLayer returned None for on `ipPacket`.
+DropReason parseFlowKey(std::span<const uint8_t> ipPacket, const IpLayout& layout, FlowKey& out);
 
 }  // namespace ipsecgw

@@ -119,6 +119,26 @@ void clearHostBits(IpPrefix& p) {
 
 std::atomic<uint32_t> aclNameCounter{0};
 
+// The classify routine, chosen once per context rather than left implicit:
+// the widest vector routine this CPU and the EAL's SIMD limit
+// (--force-max-simd-bitwidth; AVX-512 needs 512) allow. rte_acl_set_ctx_classify
+// refuses what cannot run here, so the list falls through to scalar, which
+// runs everywhere. Whatever the choice, rte_acl runs bursts shorter than a
+// routine's width through the narrower ones (e.g. AVX2: 16 keys at a time,
+// then SSE for 4..15, scalar below 4), which is why the worker classifies a
+// whole burst in one call.
+void chooseClassifyAlgorithm(rte_acl_ctx* ctx) {
+  static constexpr enum rte_acl_classify_alg kByPreference[] = {
+      RTE_ACL_CLASSIFY_AVX512X32, RTE_ACL_CLASSIFY_AVX512X16, RTE_ACL_CLASSIFY_AVX2,
+      RTE_ACL_CLASSIFY_SSE,       RTE_ACL_CLASSIFY_NEON,      RTE_ACL_CLASSIFY_ALTIVEC,
+      RTE_ACL_CLASSIFY_SCALAR,
+  };
+  for (enum rte_acl_classify_alg alg : kByPreference) {
+    if (rte_acl_set_ctx_classify(ctx, alg) == 0) return;
+  }
+  // Not even scalar: keep what rte_acl_create chose (its own best guess).
+}
+
 // Creates, fills and builds the ACL context for the policies of one family
 // in `ordered` (SPD order). `out` stays nullptr when the family has none.
 template <typename Rule>
@@ -165,6 +185,7 @@ bool buildContext(const std::vector<Policy>& ordered, IpFamily family, rte_acl_c
     rte_acl_free(ctx);
     return false;
   }
+  chooseClassifyAlgorithm(ctx);
   out = ctx;
   return true;
 }
