@@ -36,11 +36,11 @@ bool ChildCreateTask::keyExchange(ByteView peer, SecretBytes& gir) {
 
 TaskStatus ChildCreateTask::buildI(Message& m) {
   if (sa_.state != IkeSaState::Established || childIndex_ >= sa_.config().children.size()) return TaskStatus::Failed;
-  const ChildSa* old = nullptr;
+  ChildSa* old = nullptr;
   if (replaces_) {
-    for (const ChildSa& c : sa_.children)
-      if (c.inboundSpi == replaces_) old = &c;
-    if (!old) return TaskStatus::Failed;  // deleted meanwhile
+    old = rekeyed();
+    // Deleted meanwhile, or the peer's rekey of it came first.
+    if (!old || old->superseded || old->deleting) return TaskStatus::Failed;
     childIndex_ = old->childIndex;
   }
   request_ = makeChildRequest(sa_, ctx_, childIndex_, true);
@@ -49,7 +49,7 @@ TaskStatus ChildCreateTask::buildI(Message& m) {
     request_->tsi = old->localTs;
     request_->tsr = old->remoteTs;
   }
-  auto nonce = makeNonce();
+  auto nonce = ctx_.nonce();
   if (!request_ || !nonce) {
     ctx_.count(EngineCounter::ChildFailed);
     if (request_) ctx_.releaseInboundSpi(request_->inboundSpi);
@@ -70,6 +70,7 @@ TaskStatus ChildCreateTask::buildI(Message& m) {
     }
   }
   if (old) {
+    old->rekeySent = true;
     Bytes spi(4);
     storeBe32(spi.data(), replaces_);
     m.add(NotifyPayload{ProtocolId::Esp, std::move(spi), NotifyType::RekeySa, {}});
@@ -80,11 +81,26 @@ TaskStatus ChildCreateTask::buildI(Message& m) {
   return TaskStatus::NeedMore;
 }
 
+void ChildCreateTask::rekeyFailed() {
+  ChildSa* old = rekeyed();
+  if (!old) return;
+  if (old->peerRekey) {
+    // 2.8.1: the peer's simultaneous rekey succeeded where ours did not;
+    // its SA survives and the peer deletes this one.
+    old->peerRekey.reset();
+    old->superseded = true;
+    return;
+  }
+  old->rekeying = false;
+  old->rekeyAtMs = ctx_.nowMs + kChildRekeyRetryMs;  // 2.25: "retry later"
+}
+
 TaskStatus ChildCreateTask::processI(const Message& m, ByteView) {
+  if (ChildSa* old = rekeyed()) old->rekeySent = false;
   auto fail = [&](EngineCounter c) {
     ctx_.count(c);
     ctx_.releaseInboundSpi(request_->inboundSpi);
-    if (ChildSa* old = rekeyed()) old->rekeying = false;  // try again later
+    rekeyFailed();
     return TaskStatus::Done;  // a failed child does not fail the IKE SA
   };
   if (m.firstErrorNotify()) return fail(EngineCounter::ChildFailed);
@@ -102,12 +118,33 @@ TaskStatus ChildCreateTask::processI(const Message& m, ByteView) {
   }
   if (!establishChild(sa_, ctx_, *agreement, true, gir.view(), ni_, nr->data, replaces_)) {
     ctx_.releaseInboundSpi(request_->inboundSpi);
-    if (ChildSa* old = rekeyed()) old->rekeying = false;
+    rekeyFailed();
     return TaskStatus::Done;
   }
-  // 1.3.3: the old SA goes once the new one is in place.
-  if (replaces_)
-    sa_.tasks->queue(std::make_unique<InformationalTask>(sa_, ctx_, true, InformationalTask::Kind::DeleteChild, replaces_));
+  if (!replaces_) return TaskStatus::Done;
+  auto deleteChild = [&](uint32_t spi) {
+    sa_.tasks->queue(std::make_unique<InformationalTask>(sa_, ctx_, true, InformationalTask::Kind::DeleteChild, spi));
+  };
+  ChildSa* old = rekeyed();
+  if (!old) {
+    // 2.25.1: the peer deleted the child while we rekeyed it; the delete
+    // wins, so the new SA goes too.
+    deleteChild(agreement->inboundSpi);
+    return TaskStatus::Done;
+  }
+  old->superseded = true;
+  if (old->peerRekey && lowestNonceIn(ni_, nr->data, old->peerRekey->ni, old->peerRekey->nr)) {
+    // 2.8.1: our new SA holds the lowest of the four nonces: redundant, we
+    // delete it; the peer's survives and the peer deletes the old one.
+    old->peerRekey.reset();
+    ctx_.count(EngineCounter::RekeyCollisionLost);
+    deleteChild(agreement->inboundSpi);
+    return TaskStatus::Done;
+  }
+  // 1.3.3: the old SA goes once the new one is in place (and after 2.8.1 the
+  // peer deletes its redundant one).
+  old->peerRekey.reset();
+  deleteChild(replaces_);
   return TaskStatus::Done;
 }
 
@@ -132,8 +169,15 @@ TaskStatus ChildCreateTask::processR(const Message& m, ByteView) {
       error_ = NotifyType::ChildSaNotFound;
       return TaskStatus::Failed;
     }
+    if (old->deleting || old->superseded) {
+      // 2.25.1: we are closing it, or our own rekey of it already completed.
+      ctx_.count(EngineCounter::RekeyRefusedBusy);
+      error_ = NotifyType::TemporaryFailure;
+      return TaskStatus::Failed;
+    }
     only = old->childIndex;
     replaces_ = old->inboundSpi;
+    collision_ = old->rekeySent;  // 2.8.1: ours is on the wire too
   }
   auto agreement = selectChild(sa_, ctx_, m, true, only);
   if (!agreement) {
@@ -146,7 +190,7 @@ TaskStatus ChildCreateTask::processR(const Message& m, ByteView) {
     peerGroup_ = ke->group;
     peerKe_ = ke->data;
   }
-  auto nr = makeNonce();
+  auto nr = ctx_.nonce();
   if (!nr) {
     error_ = NotifyType::TemporaryFailure;
     return TaskStatus::Failed;
@@ -181,6 +225,19 @@ TaskStatus ChildCreateTask::buildR(Message& m) {
   }
   if (!establishChild(sa_, ctx_, *agreement_, false, gir.view(), ni_, nr_, replaces_))
     return refuse(NotifyType::NoProposalChosen);
+  if (replaces_) {
+    for (ChildSa& old : sa_.children) {
+      if (old.inboundSpi != replaces_) continue;
+      if (collision_) {
+        // Our response to our own request decides which survives.
+        old.peerRekey = ChildSa::PeerRekey{ni_, nr_, agreement_->inboundSpi};
+      } else {
+        // Replaced; the peer deletes it. No rekey of ours for it any more.
+        old.superseded = true;
+        old.rekeying = true;
+      }
+    }
+  }
   addChildResponse(m, *agreement_);
   m.add(NoncePayload{nr_});
   if (group) m.add(KePayload{*group, std::move(ourKe)});

@@ -5,8 +5,14 @@
 // A CHILD_SA rekey (1.3.3) is the same exchange with N(REKEY_SA) naming the
 // old child first: the new SA's ChildSaUp carries replacesInboundSpi, and
 // the old one goes when its initiator deletes it (an INFORMATIONAL queued
-// right after). A refused child leaves the IKE SA as it is. Simultaneous
-// rekeys of one child (2.8.1) are not resolved: both new SAs stay.
+// right after). A refused child leaves the IKE SA as it is.
+// Simultaneous rekeys of one child (2.8.1): each side answers the other's
+// REKEY_SA while its own is on the wire and notes the peer's nonces on the
+// old child; its own response then decides: the new SA of the exchange with
+// the lowest of the four nonces is deleted by its initiator, the other's
+// initiator deletes the old child. A rekey of a child we are deleting or
+// have already rekeyed gets TEMPORARY_FAILURE (2.25.1); a child the peer
+// deleted while we rekeyed it takes the new SA with it (the delete wins).
 #pragma once
 
 #include <optional>
@@ -16,6 +22,9 @@
 #include "ike/engine/task.hpp"
 
 namespace ipsecgw::ike {
+
+// A refused CHILD_SA rekey waits this long before the next try (2.25).
+constexpr uint64_t kChildRekeyRetryMs = 15000;
 
 class ChildCreateTask final : public Task {
  public:
@@ -35,6 +44,7 @@ class ChildCreateTask final : public Task {
  private:
   bool keyExchange(ByteView peer, SecretBytes& gir);
   ChildSa* rekeyed();  // initiator: the child being rekeyed, if still there
+  void rekeyFailed();
 
   size_t childIndex_;
   std::optional<ChildRequest> request_;
@@ -45,6 +55,7 @@ class ChildCreateTask final : public Task {
   std::optional<NotifyType> error_;
   std::optional<uint16_t> peerGroup_;  // responder: the request's KEi
   Bytes peerKe_;
+  bool collision_ = false;  // responder: our rekey of the same child is on the wire
 };
 
 }  // namespace ipsecgw::ike

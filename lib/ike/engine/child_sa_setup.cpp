@@ -225,14 +225,7 @@ bool establishChild(IkeSa& sa, EngineContext& ctx, const ChildAgreement& a, bool
   record.localTs = localTs;
   record.remoteTs = remoteTs;
   record.establishedMs = ctx.nowMs;
-  if (child.rekeyTimeS) {
-    // Up to 10 % earlier, at random, so that two peers with the same
-    // rekey_time rarely collide (2.8.1; strongSwan's rand_time).
-    const uint64_t full = uint64_t(child.rekeyTimeS) * 1000;
-    uint32_t r = 0;
-    randomBytes(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&r), sizeof r));
-    record.rekeyAtMs = ctx.nowMs + full - (full / 10 ? r % (full / 10) : 0);
-  }
+  record.rekeyAtMs = rekeyDeadline(ctx.nowMs, child.rekeyTimeS);
   sa.children.push_back(std::move(record));
   ctx.events.emplace_back(std::move(up));
   return true;

@@ -10,7 +10,9 @@
 #include "ike/crypto/random.hpp"
 #include "ike/engine/child_create_task.hpp"
 #include "ike/engine/ike_auth_task.hpp"
+#include "ike/engine/engine_hooks.hpp"
 #include "ike/engine/ike_init_task.hpp"
+#include "ike/engine/ike_rekey_task.hpp"
 #include "ike/engine/informational_task.hpp"
 #include "ike/engine/task_manager.hpp"
 #include "ike/engine/traffic_selectors.hpp"
@@ -34,9 +36,10 @@ const char* stateName(IkeSaState s) {
   return "UNKNOWN";
 }
 
-class EngineImpl final : public Engine {
+class EngineImpl final : public Engine, private SaRegistry {
  public:
-  EngineImpl(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections);
+  EngineImpl(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections,
+             EngineHooks&& hooks);
 
   void receive(Datagram&& d, uint64_t nowMs) override;
   void tick(uint64_t nowMs) override;
@@ -46,6 +49,8 @@ class EngineImpl final : public Engine {
                       std::string& error) override;
   void childTrafficSeen(uint32_t inboundSpi, uint64_t nowMs) override;
   void childSoftExpired(uint32_t inboundSpi, uint64_t nowMs) override;
+  bool rekeyIke(std::string_view connection, uint64_t nowMs, std::string& error) override;
+  bool rekeyChild(std::string_view connection, std::string_view child, uint64_t nowMs, std::string& error) override;
   std::vector<Datagram> takeOutgoing() override { return std::exchange(ctx_.outgoing, {}); }
   std::vector<SaEvent> takeEvents() override { return std::exchange(ctx_.events, {}); }
   std::vector<IkeSaInfo> listSas() const override;
@@ -56,10 +61,15 @@ class EngineImpl final : public Engine {
 
   void receiveInitRequest(Datagram& d, const Header& h);
   void dispatch(IkeSa& sa, Datagram& d, const Header& h);
-  TaskPtr responderTask(IkeSa& sa, ExchangeType t);
-  std::optional<uint64_t> freshSpi();
+  TaskPtr responderTask(IkeSa& sa, const Message& request);
+  // SaRegistry, for the IKE SA rekey.
+  std::optional<uint64_t> freshSpi() override;
+  IkeSa* find(uint64_t ourSpi) override;
+  IkeSa& adopt(IkeSaPtr sa) override;
   void afterStep(IkeSa& sa);
-  void rekeyChild(IkeSa& sa, ChildSa& child);
+  void startChildRekey(IkeSa& sa, ChildSa& child);
+  void startIkeRekey(IkeSa& sa);
+  void kickAll();
   void sweep();
   void destroy(IkeSa& sa);
 
@@ -67,11 +77,13 @@ class EngineImpl final : public Engine {
   std::map<uint64_t, IkeSaPtr> sas_;  // by our SPI
   std::map<HalfOpenKey, uint64_t> halfOpen_;
   std::map<uint64_t, uint64_t> lastSeenMs_;  // our SPI -> last authenticated message (DPD)
-  uint64_t nextId_ = 1;
 };
 
-EngineImpl::EngineImpl(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections) {
+EngineImpl::EngineImpl(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections,
+                       EngineHooks&& hooks) {
   ctx_.settings = settings;
+  ctx_.registry = this;
+  ctx_.nonceSource = std::move(hooks.nonce);
   for (config::ConnectionConfig& c : connections) {
     ConnectionEntry e;
     // Keywords the proposal parser refuses are left out here; the config
@@ -96,6 +108,24 @@ std::optional<uint64_t> EngineImpl::freshSpi() {
     if (!sas_.count(*spi)) return *spi;
   }
   return std::nullopt;
+}
+
+IkeSa* EngineImpl::find(uint64_t ourSpi) {
+  auto it = sas_.find(ourSpi);
+  return it == sas_.end() || it->second->dead ? nullptr : it->second.get();
+}
+
+IkeSa& EngineImpl::adopt(IkeSaPtr sa) {
+  IkeSa& ref = *sa;
+  lastSeenMs_[ref.ourSpi()] = ctx_.nowMs;
+  sas_.emplace(ref.ourSpi(), std::move(sa));
+  return ref;
+}
+
+void EngineImpl::kickAll() {
+  // A task of one SA may queue work on another (IKE SA rekey).
+  for (auto& [spi, sa] : sas_)
+    if (!sa->dead) sa->tasks->kick();
 }
 
 void EngineImpl::receive(Datagram&& d, uint64_t nowMs) {
@@ -162,7 +192,7 @@ void EngineImpl::receiveInitRequest(Datagram& d, const Header& h) {
     ctx_.count(EngineCounter::CryptoFailure);
     return;
   }
-  auto sa = std::make_unique<IkeSa>(nextId_++, false, ctx_);
+  auto sa = std::make_unique<IkeSa>(ctx_.nextSaId++, false, ctx_);
   sa->spiI = h.spiI;
   sa->spiR = *spi;
   sa->connection = conn;
@@ -176,11 +206,13 @@ void EngineImpl::receiveInitRequest(Datagram& d, const Header& h) {
   afterStep(ref);
 }
 
-TaskPtr EngineImpl::responderTask(IkeSa& sa, ExchangeType t) {
-  switch (t) {
+TaskPtr EngineImpl::responderTask(IkeSa& sa, const Message& request) {
+  switch (request.header.exchangeType) {
     case ExchangeType::IkeSaInit: return std::make_unique<IkeInitTask>(sa, ctx_, false);
     case ExchangeType::IkeAuth: return std::make_unique<IkeAuthTask>(sa, ctx_, false);
-    case ExchangeType::CreateChildSa: return std::make_unique<ChildCreateTask>(sa, ctx_, false);
+    case ExchangeType::CreateChildSa:
+      if (IkeRekeyTask::isIkeRekey(request)) return std::make_unique<IkeRekeyTask>(sa, ctx_, false);
+      return std::make_unique<ChildCreateTask>(sa, ctx_, false);
     case ExchangeType::Informational: return std::make_unique<InformationalTask>(sa, ctx_, false);
     default: return nullptr;
   }
@@ -246,7 +278,7 @@ void EngineImpl::dispatch(IkeSa& sa, Datagram& d, const Header& h) {
     lastSeenMs_[sa.ourSpi()] = ctx_.nowMs;
   }
   if (request) {
-    TaskPtr task = responderTask(sa, h.exchangeType);
+    TaskPtr task = responderTask(sa, m);
     if (!task) {
       ctx_.count(EngineCounter::UnsupportedExchange);
       return;
@@ -277,7 +309,7 @@ void EngineImpl::afterStep(IkeSa& sa) {
       }
     }
   }
-  if (!sa.dead) sa.tasks->kick();
+  kickAll();
 }
 
 void EngineImpl::tick(uint64_t nowMs) {
@@ -289,9 +321,17 @@ void EngineImpl::tick(uint64_t nowMs) {
       sa->announced = false;
       sa->kill("half-open expired");
     }
+    if (sa->dead || sa->state != IkeSaState::Established) continue;
+    if (sa->supersededBy) {
+      // Rekeyed: the rekey initiator deletes it (1.3.2). Should that Delete
+      // never come, we send our own rather than keep it for ever.
+      if (sa->tasks->idle() && nowMs - lastSeenMs_[spi] >= kHalfOpenTimeoutMs)
+        sa->tasks->queue(std::make_unique<InformationalTask>(*sa, ctx_, true, InformationalTask::Kind::DeleteIke));
+      continue;
+    }
     // Liveness check (2.4) after dpd_delay without an authenticated message.
     const uint32_t dpd = sa->connection ? sa->config().dpdDelayS : 0;
-    if (!sa->dead && dpd && sa->state == IkeSaState::Established && sa->tasks->idle()) {
+    if (dpd && sa->tasks->idle()) {
       uint64_t& seen = lastSeenMs_[spi];
       if (seen == 0) seen = sa->establishedMs;
       if (nowMs - seen >= uint64_t(dpd) * 1000) {
@@ -299,13 +339,13 @@ void EngineImpl::tick(uint64_t nowMs) {
         sa->tasks->queue(std::make_unique<InformationalTask>(*sa, ctx_, true));
       }
     }
-    // CHILD_SA rekey by time (rekey_time; the data plane's soft lifetimes
-    // come in through childSoftExpired()).
-    if (!sa->dead && sa->state == IkeSaState::Established)
-      for (ChildSa& c : sa->children)
-        if (c.rekeyAtMs && nowMs >= c.rekeyAtMs) rekeyChild(*sa, c);
-    if (!sa->dead) sa->tasks->kick();
+    // IKE SA and CHILD_SA rekeys by time (rekey_time; the data plane's
+    // soft lifetimes come in through childSoftExpired()).
+    if (sa->rekeyAtMs && nowMs >= sa->rekeyAtMs) startIkeRekey(*sa);
+    for (ChildSa& c : sa->children)
+      if (c.rekeyAtMs && nowMs >= c.rekeyAtMs) startChildRekey(*sa, c);
   }
+  kickAll();
   sweep();
 }
 
@@ -328,7 +368,7 @@ bool EngineImpl::initiate(std::string_view connection, std::string_view child, u
     return false;
   }
   for (auto& [spi, sa] : sas_) {
-    if (sa->connection != conn || sa->dead || sa->state == IkeSaState::Deleting) continue;
+    if (sa->connection != conn || sa->dead || sa->state == IkeSaState::Deleting || sa->supersededBy) continue;
     for (size_t i : children) {
       bool up = std::any_of(sa->children.begin(), sa->children.end(), [&](const ChildSa& c) { return c.childIndex == i; });
       if (!up) sa->tasks->queue(std::make_unique<ChildCreateTask>(*sa, ctx_, true, i));
@@ -341,7 +381,7 @@ bool EngineImpl::initiate(std::string_view connection, std::string_view child, u
     error = "no random SPI";
     return false;
   }
-  auto sa = std::make_unique<IkeSa>(nextId_++, true, ctx_);
+  auto sa = std::make_unique<IkeSa>(ctx_.nextSaId++, true, ctx_);
   sa->spiI = *spi;
   sa->connection = conn;
   sa->local = Endpoint{conn->config.localAddress, 500};
@@ -413,14 +453,53 @@ void EngineImpl::childSoftExpired(uint32_t inboundSpi, uint64_t nowMs) {
   ctx_.nowMs = nowMs;
   for (auto& [spi, sa] : sas_)
     for (ChildSa& c : sa->children)
-      if (c.inboundSpi == inboundSpi) rekeyChild(*sa, c);
+      if (c.inboundSpi == inboundSpi) startChildRekey(*sa, c);
   sweep();
 }
 
-void EngineImpl::rekeyChild(IkeSa& sa, ChildSa& child) {
-  if (sa.dead || sa.state != IkeSaState::Established || child.rekeying) return;
+bool EngineImpl::rekeyIke(std::string_view connection, uint64_t nowMs, std::string& error) {
+  ctx_.nowMs = nowMs;
+  bool any = false;
+  for (auto& [spi, sa] : sas_) {
+    if (!sa->connection || sa->config().name != connection || sa->dead || sa->supersededBy ||
+        sa->state != IkeSaState::Established)
+      continue;
+    any = true;
+    startIkeRekey(*sa);
+  }
+  if (!any) error = "no established IKE SA for this connection";
+  return any;
+}
+
+bool EngineImpl::rekeyChild(std::string_view connection, std::string_view child, uint64_t nowMs,
+                            std::string& error) {
+  ctx_.nowMs = nowMs;
+  bool any = false;
+  for (auto& [spi, sa] : sas_) {
+    if (!sa->connection || sa->config().name != connection || sa->dead || sa->supersededBy ||
+        sa->state != IkeSaState::Established)
+      continue;
+    for (ChildSa& c : sa->children)
+      if (c.name == child && !c.superseded) {
+        any = true;
+        startChildRekey(*sa, c);
+      }
+  }
+  if (!any) error = "no such CHILD_SA";
+  return any;
+}
+
+void EngineImpl::startChildRekey(IkeSa& sa, ChildSa& child) {
+  if (sa.dead || sa.state != IkeSaState::Established || sa.supersededBy || child.rekeying) return;
   child.rekeying = true;
   sa.tasks->queue(std::make_unique<ChildCreateTask>(sa, ctx_, true, child.childIndex, child.inboundSpi));
+  sa.tasks->kick();
+}
+
+void EngineImpl::startIkeRekey(IkeSa& sa) {
+  if (sa.dead || sa.state != IkeSaState::Established || sa.supersededBy || sa.rekeying) return;
+  sa.rekeying = true;
+  sa.tasks->queue(std::make_unique<IkeRekeyTask>(sa, ctx_, true));
   sa.tasks->kick();
 }
 
@@ -494,7 +573,12 @@ std::vector<EngineCounterValue> EngineImpl::counters() const {
 }  // namespace
 
 EnginePtr makeEngine(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections) {
-  return std::make_unique<EngineImpl>(settings, std::move(connections));
+  return std::make_unique<EngineImpl>(settings, std::move(connections), EngineHooks{});
+}
+
+EnginePtr makeEngine(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections,
+                     EngineHooks&& hooks) {
+  return std::make_unique<EngineImpl>(settings, std::move(connections), std::move(hooks));
 }
 
 }  // namespace ipsecgw::ike

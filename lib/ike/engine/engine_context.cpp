@@ -22,6 +22,11 @@ const ConnectionEntry* EngineContext::findByAddresses(const IpAddress& local, co
   return nullptr;
 }
 
+Expected<std::vector<uint8_t>, CryptoError> EngineContext::nonce() const {
+  if (nonceSource) return nonceSource();
+  return makeNonce();
+}
+
 std::optional<uint32_t> EngineContext::allocateInboundSpi() {
   for (int attempt = 0; attempt < 16; ++attempt) {
     auto spi = makeEspSpi();

@@ -3,13 +3,18 @@
 // clock. Owned by the engine; single-threaded (the control core).
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string_view>
 #include <vector>
 
 #include "config/connection_config.hpp"
+#include "ike/crypto/crypto_error.hpp"
+#include "util/expected.hpp"
 #include "ike/engine/engine_counters.hpp"
+#include "ike/engine/engine_hooks.hpp"
 #include "ike/engine/ike_engine.hpp"
 #include "ike/wire/message.hpp"
 
@@ -22,6 +27,21 @@ struct ConnectionEntry {
   std::vector<std::vector<Proposal>> espProposals;  // parallel to config.children
 };
 
+struct IkeSa;
+
+// The engine's IKE SA table as the tasks see it: an IKE SA rekey (RFC 7296
+// 1.3.2) creates a new IKE SA from inside a task of the old one.
+class SaRegistry {
+ public:
+  virtual ~SaRegistry() = default;
+  // A random IKE SPI that no SA of ours uses.
+  virtual std::optional<uint64_t> freshSpi() = 0;
+  // The SA with our SPI `ourSpi` that is not dead, or null.
+  virtual IkeSa* find(uint64_t ourSpi) = 0;
+  // Takes `sa` into the table (indexed by its ourSpi()).
+  virtual IkeSa& adopt(std::unique_ptr<IkeSa> sa) = 0;
+};
+
 struct EngineContext {
   config::IkeSettings settings;
   std::vector<ConnectionEntry> connections;  // fixed after makeEngine(): tasks keep pointers
@@ -30,6 +50,9 @@ struct EngineContext {
   EngineCounters counters;
   std::set<uint32_t> inboundSpis;  // every ESP SPI we have handed to a peer
   uint64_t nowMs = 0;
+  uint64_t nextSaId = 1;
+  SaRegistry* registry = nullptr;  // the engine; set before any task runs
+  NonceSource nonceSource;         // empty: makeNonce() (engine_hooks.hpp)
 
   void count(EngineCounter c) { counters.bump(c); }
   const ConnectionEntry* findConnection(std::string_view name) const;
@@ -40,6 +63,8 @@ struct EngineContext {
   // A fresh random SPI >= 256, unique among our inbound SPIs (RFC 4303 2.1).
   std::optional<uint32_t> allocateInboundSpi();
   void releaseInboundSpi(uint32_t spi) { inboundSpis.erase(spi); }
+  // Ni / Nr for every exchange that needs one (2.10).
+  Expected<std::vector<uint8_t>, CryptoError> nonce() const;
 };
 
 }  // namespace ipsecgw::ike

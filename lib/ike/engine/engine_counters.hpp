@@ -37,7 +37,16 @@ namespace ipsecgw::ike {
   X(CryptoFailure, "crypto-failure", "a key derivation or cipher setup failed")                     \
   X(EncodeFailed, "encode-failed", "our message did not encode")                                    \
   X(HalfOpenExpired, "half-open-expired", "responder IKE SA not completed in time")                 \
-  X(UnknownChildSpi, "unknown-child-spi", "Delete or REKEY_SA names an SPI we do not have")
+  X(UnknownChildSpi, "unknown-child-spi", "Delete or REKEY_SA names an SPI we do not have")        \
+  X(IkeRekeyed, "ike-rekeyed", "IKE SA rekeyed (RFC 7296 1.3.2): a new IKE SA took over")         \
+  X(RekeyCollisionLost, "rekey-collision-lost", "simultaneous rekey: our new SA had the lowest nonce (2.8)") \
+  X(RekeyRefusedBusy, "rekey-refused-busy", "rekey request answered TEMPORARY_FAILURE (2.25)")   \
+  X(KeepaliveSent, "nat-keepalive-sent", "NAT keepalive sent (RFC 3948 4)")                       \
+  X(Restarted, "restarted", "connection re-initiated by dpd_action/keyingtries")                   \
+  X(CookieSent, "cookie-sent", "IKE_SA_INIT answered with a COOKIE (2.6)")                         \
+  X(CookieRejected, "cookie-rejected", "IKE_SA_INIT with a missing or wrong COOKIE dropped (2.6)") \
+  X(HalfOpenLimit, "half-open-limit", "IKE_SA_INIT dropped: too many half-open SAs from this source") \
+  X(UnknownSpiAnswered, "unknown-spi-answered", "INVALID_IKE_SPI sent for an unknown SPI (2.21.4)")
 
 enum class EngineCounter : uint8_t {
 #define IPSECGW_IKE_ENGINE_ENUM(name, label, help) name,

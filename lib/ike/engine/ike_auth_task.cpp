@@ -24,6 +24,7 @@ std::optional<Bytes> IkeAuthTask::ourAuth(const IdPayload& id) const {
 void IkeAuthTask::established() {
   sa_.state = IkeSaState::Established;
   sa_.establishedMs = ctx_.nowMs;
+  sa_.rekeyAtMs = rekeyDeadline(ctx_.nowMs, sa_.config().rekeyTimeS);
   sa_.announced = true;
   ctx_.events.emplace_back(IkeSaUp{sa_.id, sa_.config().name, sa_.local, sa_.remote});
 }

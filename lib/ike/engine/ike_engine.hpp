@@ -128,6 +128,21 @@ class Engine {
     return false;
   }
 
+  // Rekeys now, as rekey_time would (added later, hence not pure): the
+  // connection's established IKE SAs (RFC 7296 1.3.2; the CHILD_SAs move to
+  // the new IKE SA and stay installed), or its CHILD_SAs named `child`
+  // (1.3.3: ChildSaUp with replacesInboundSpi, then ChildSaDown of the old).
+  virtual bool rekeyIke(std::string_view connection, uint64_t nowMs, std::string& error) {
+    (void)connection, (void)nowMs;
+    error = "not supported";
+    return false;
+  }
+  virtual bool rekeyChild(std::string_view connection, std::string_view child, uint64_t nowMs, std::string& error) {
+    (void)connection, (void)child, (void)nowMs;
+    error = "not supported";
+    return false;
+  }
+
   // Feedback from the data plane: an inbound CHILD_SA carried traffic (DPD
   // need not probe), or hit a soft lifetime (rekey it).
   virtual void childTrafficSeen(uint32_t inboundSpi, uint64_t nowMs) = 0;

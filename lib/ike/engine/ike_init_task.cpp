@@ -108,7 +108,7 @@ TaskStatus IkeInitTask::buildI(Message& m) {
     return TaskStatus::Failed;
   }
   auto ke = KeyExchange::generate(*group_);
-  auto nonce = sa_.ni.empty() ? makeNonce() : Expected<Bytes, CryptoError>(sa_.ni);
+  auto nonce = sa_.ni.empty() ? ctx_.nonce() : Expected<Bytes, CryptoError>(sa_.ni);
   if (!ke || !nonce) {
     ctx_.count(EngineCounter::CryptoFailure);
     sa_.kill("crypto failure");
@@ -227,7 +227,7 @@ TaskStatus IkeInitTask::processR(const Message& m, ByteView raw) {
   sa_.suite = ProtectionSuite{static_cast<EncrId>(encr->id), encr->keyLength.value_or(0), std::nullopt};
   if (integ && integ->id != 0) sa_.suite.integ = static_cast<IntegId>(integ->id);
   auto ours = KeyExchange::generate(static_cast<KeGroup>(dh->id));
-  auto nr = makeNonce();
+  auto nr = ctx_.nonce();
   if (!ours || !nr) {
     ctx_.count(EngineCounter::CryptoFailure);
     error_ = NotifyType::TemporaryFailure;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,27 @@ struct ChildSa {
   uint64_t establishedMs = 0;
   uint64_t rekeyAtMs = 0;  // 0: no time-based rekey
   bool rekeying = false;   // a rekey of this child is queued or in flight
+  bool rekeySent = false;  // ... and its REKEY_SA request is on the wire
+  bool deleting = false;   // our Delete of it is on the wire (2.25.1)
+  bool superseded = false; // our rekey of it completed; it goes with its Delete
+  // The peer's rekey of this child, answered while ours was on the wire
+  // (2.8.1): its nonces and our inbound SPI of the SA it created.
+  struct PeerRekey {
+    Bytes ni, nr;
+    uint32_t newInboundSpi = 0;
+  };
+  std::optional<PeerRekey> peerRekey;
 };
+
+// The lowest of the four nonces of two simultaneous rekeys (2.8.1, 2.8.2)
+// marks the redundant SA: true when it is in exchange `a` (nonces compared
+// as unsigned octet strings, as strongSwan's chunk_compare does).
+// When a rekey with `rekeyTimeS` (0: none) falls due: up to 10 % early, at
+// random, so that two peers with the same setting rarely collide (2.8;
+// strongSwan's rand_time). 0 when there is none.
+uint64_t rekeyDeadline(uint64_t nowMs, uint32_t rekeyTimeS);
+
+bool lowestNonceIn(ByteView aNi, ByteView aNr, ByteView bNi, ByteView bNr);
 
 struct IkeSa {
   IkeSa(uint64_t id, bool initiator, EngineContext& ctx);
@@ -58,6 +79,20 @@ struct IkeSa {
   Bytes initRequest, initResponse;  // RealMessage1/2 for AUTH (2.15)
   bool natLocal = false, natRemote = false;  // a NAT in front of us / of the peer (2.23)
   bool initialContact = false;               // received in IKE_AUTH
+
+  // IKE SA rekey (1.3.2, 2.18).
+  uint64_t rekeyAtMs = 0;       // 0: no time-based rekey
+  bool rekeying = false;        // our rekey is queued or in flight
+  bool rekeySent = false;       // ... and its request is on the wire
+  uint64_t supersededBy = 0;    // our SPI of the IKE SA that took over the children
+  // The peer's rekey of this IKE SA, answered while ours was on the wire
+  // (2.8.2): its nonces and our SPI of the IKE SA it created.
+  struct PeerRekey {
+    Bytes ni, nr;
+    uint64_t newSpi = 0;
+  };
+  std::optional<PeerRekey> peerRekey;
+  uint64_t lastSentMs = 0;      // anything sent to the peer (NAT keepalives, RFC 3948 4)
 
   std::vector<ChildSa> children;
   uint64_t createdMs = 0, establishedMs = 0;

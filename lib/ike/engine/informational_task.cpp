@@ -11,6 +11,8 @@ TaskStatus InformationalTask::buildI(Message& m) {
       m.add(DeletePayload{ProtocolId::Ike, {}});
       break;
     case Kind::DeleteChild:
+      for (ChildSa& c : sa_.children)
+        if (c.inboundSpi == spi_) c.deleting = true;  // 2.25.1: a rekey of it now gets TEMPORARY_FAILURE
       m.add(DeletePayload{ProtocolId::Esp, {spi_}});
       break;
     case Kind::Liveness:
@@ -22,7 +24,7 @@ TaskStatus InformationalTask::buildI(Message& m) {
 TaskStatus InformationalTask::processI(const Message&, ByteView) {
   // Whatever the peer answers, the SA we asked to delete is gone (1.4.1:
   // a peer that had deleted it already answers with an empty message).
-  if (kind_ == Kind::DeleteIke) sa_.kill("deleted");
+  if (kind_ == Kind::DeleteIke) sa_.kill(sa_.supersededBy ? "rekeyed" : "deleted");
   if (kind_ == Kind::DeleteChild) retireChild(sa_, ctx_, spi_);
   return TaskStatus::Done;
 }
@@ -53,7 +55,7 @@ TaskStatus InformationalTask::processR(const Message& m, ByteView) {
 TaskStatus InformationalTask::buildR(Message& m) {
   if (deleteIke_) {
     // 1.4.1: the IKE SA and all its children go; the answer is empty.
-    sa_.kill("deleted by peer");
+    sa_.kill(sa_.supersededBy ? "rekeyed" : "deleted by peer");
     return TaskStatus::Done;
   }
   if (!deletedInbound_.empty()) m.add(DeletePayload{ProtocolId::Esp, deletedInbound_});

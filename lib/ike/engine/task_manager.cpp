@@ -46,7 +46,10 @@ std::optional<Bytes> TaskManager::encode(Message& m) {
   return std::move(*bytes);
 }
 
-void TaskManager::send(const Bytes& bytes) { ctx_.outgoing.push_back(Datagram{sa_.local, sa_.remote, bytes}); }
+void TaskManager::send(const Bytes& bytes) {
+  sa_.lastSentMs = ctx_.nowMs;
+  ctx_.outgoing.push_back(Datagram{sa_.local, sa_.remote, bytes});
+}
 
 bool TaskManager::sendRequest() {
   Message m;

@@ -33,6 +33,8 @@ class TaskManager {
   void tick(uint64_t nowMs);
 
   bool idle() const { return !active_ && queued_.empty(); }
+  // Our request on the wire, if any (collision checks, 2.25).
+  const Task* active() const { return active_.get(); }
   bool hasQueued(ExchangeType t) const;
   // Forget everything in flight (the SA is being destroyed).
   void clear();

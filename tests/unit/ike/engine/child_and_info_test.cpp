@@ -166,7 +166,7 @@ TEST_CASE("delete a CHILD_SA from either side", "[ike][engine]") {
   CHECK(downI[0]->inboundSpi == upI->inbound.spi);
   CHECK(downI[0]->outboundSpi == upI->outbound.spi);
   CHECK(downR[0]->inboundSpi == upI->outbound.spi);
-  CHECK(downI[0]->localAddress == ip("192.0.2.1"));
+  CHECK(downI[0]->localAddress == addr("192.0.2.1"));
   CHECK(Harness::state(*h.i) == "ESTABLISHED");
   CHECK(Harness::state(*h.r) == "ESTABLISHED");
   CHECK(h.i->listSas()[0].children.empty());

@@ -82,8 +82,8 @@ TEST_CASE("IKE SA and first CHILD_SA for every suite, state after every message"
   CHECK(upI[0]->inbound.keymat.size() == size_t(info.cipherKeyLen + info.saltLen + info.authKeyLen));
   CHECK(upI[0]->inbound.replayWindow == 256);
   CHECK_FALSE(upI[0]->inbound.udpEncap);
-  CHECK(upI[0]->inbound.localAddress == ip("192.0.2.1"));
-  CHECK(upI[0]->outbound.remoteAddress == ip("192.0.2.2"));
+  CHECK(upI[0]->inbound.localAddress == addr("192.0.2.1"));
+  CHECK(upI[0]->outbound.remoteAddress == addr("192.0.2.2"));
   REQUIRE(upI[0]->localTs.size() == 1);
   CHECK(upI[0]->localTs[0].src == prefix("10.0.0.0/24"));
   CHECK(upI[0]->remoteTs[0].src == prefix("10.0.1.0/24"));

@@ -6,15 +6,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ike/engine/engine_hooks.hpp"
 #include "ike/engine/ike_engine.hpp"
 
 namespace ipsecgw::ike::test {
 
-inline IpAddress ip(std::string_view s) { return IpAddress::parse(s).value(); }
+inline IpAddress addr(std::string_view s) { return IpAddress::parse(s).value(); }
 inline IpPrefix prefix(std::string_view s) { return IpPrefix::parse(s).value(); }
 inline config::TrafficSelectorConfig ts(std::string_view p) { return config::TrafficSelectorConfig{prefix(p), 0, 0, 65535}; }
 
@@ -27,8 +29,8 @@ inline config::ConnectionConfig connection(const Side& me, const Side& peer, std
                                            std::vector<std::string> esp, std::string_view psk = "correct horse") {
   config::ConnectionConfig c;
   c.name = "site";
-  c.localAddress = ip(me.address);
-  c.remoteAddress = ip(peer.address);
+  c.localAddress = addr(me.address);
+  c.remoteAddress = addr(peer.address);
   c.localId = {config::IdentityConfig::Type::Fqdn, me.id};
   c.remoteId = {config::IdentityConfig::Type::Fqdn, peer.id};
   c.psk = SecretBytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(psk.data()), psk.size()));
@@ -60,12 +62,13 @@ struct Harness {
   uint64_t now = 1'000'000;
   std::vector<SaEvent> eventsI, eventsR;
 
-  Harness(config::ConnectionConfig&& a, config::ConnectionConfig&& b, config::IkeSettings s = fastSettings()) {
+  Harness(config::ConnectionConfig&& a, config::ConnectionConfig&& b, config::IkeSettings s = fastSettings(),
+          EngineHooks hi = {}, EngineHooks hr = {}) {
     std::vector<config::ConnectionConfig> ca, cb;
     ca.push_back(std::move(a));
     cb.push_back(std::move(b));
-    i = makeEngine(s, std::move(ca));
-    r = makeEngine(s, std::move(cb));
+    i = makeEngine(s, std::move(ca), std::move(hi));
+    r = makeEngine(s, std::move(cb), std::move(hr));
   }
 
   void start(std::string_view child = "") {
@@ -106,6 +109,22 @@ struct Harness {
     return 0;
   }
 };
+
+// Nonces of one engine that all start with `first` (then a counter, so
+// they differ): comparing two engines' nonces then compares their `first`,
+// which steers the rekey collision rule (RFC 7296 2.8.1, 2.8.2).
+inline EngineHooks noncesStartingWith(uint8_t first) {
+  EngineHooks h;
+  auto counter = std::make_shared<uint32_t>(0);
+  h.nonce = [first, counter]() -> Expected<std::vector<uint8_t>, CryptoError> {
+    std::vector<uint8_t> n(32, 0x5a);
+    n[0] = first;
+    const uint32_t c = ++*counter;
+    for (int k = 0; k < 4; ++k) n[1 + k] = static_cast<uint8_t>(c >> (24 - 8 * k));
+    return n;
+  };
+  return h;
+}
 
 template <typename T>
 std::vector<const T*> eventsOf(const std::vector<SaEvent>& events) {

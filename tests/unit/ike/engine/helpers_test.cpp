@@ -12,7 +12,7 @@ using namespace ipsecgw;
 using namespace ipsecgw::ike;
 
 namespace {
-IpAddress ip(std::string_view s) { return IpAddress::parse(s).value(); }
+IpAddress addr(std::string_view s) { return IpAddress::parse(s).value(); }
 IpPrefix pfx(std::string_view s) { return IpPrefix::parse(s).value(); }
 std::string hexOf(const NatHash& h) { return encodeHex(h.data(), h.size()); }
 TrafficSelector v4(std::array<uint8_t, 4> a, std::array<uint8_t, 4> b, uint8_t proto = 0, uint16_t lo = 0,
@@ -22,9 +22,9 @@ TrafficSelector v4(std::array<uint8_t, 4> a, std::array<uint8_t, 4> b, uint8_t p
 }  // namespace
 
 TEST_CASE("NAT detection hash is SHA-1 of SPIi | SPIr | IP | port", "[ike][engine]") {
-  CHECK(hexOf(natDetectionHash(0x0102030405060708, 0, Endpoint{ip("192.0.2.1"), 500})) ==
+  CHECK(hexOf(natDetectionHash(0x0102030405060708, 0, Endpoint{addr("192.0.2.1"), 500})) ==
         "644b4575455bd6fcc1efe2be8162a9218e448e5f");
-  CHECK(hexOf(natDetectionHash(0x0102030405060708, 0x1112131415161718, Endpoint{ip("2001:db8::1"), 4500})) ==
+  CHECK(hexOf(natDetectionHash(0x0102030405060708, 0x1112131415161718, Endpoint{addr("2001:db8::1"), 4500})) ==
         "1ee24423bf8f59515e0265c6d0f08be3d038f7e5");
 }
 
@@ -82,10 +82,10 @@ TEST_CASE("wire ranges become exact CIDR covers for the data plane", "[ike][engi
 
 TEST_CASE("identities on the wire", "[ike][engine]") {
   using T = config::IdentityConfig::Type;
-  IdPayload fqdn = idPayloadFor({T::Fqdn, "gw.example.net"}, ip("192.0.2.1"));
+  IdPayload fqdn = idPayloadFor({T::Fqdn, "gw.example.net"}, addr("192.0.2.1"));
   CHECK(fqdn.type == IdType::Fqdn);
   CHECK(std::string(fqdn.data.begin(), fqdn.data.end()) == "gw.example.net");
-  IdPayload any = idPayloadFor({T::Any, "%any"}, ip("192.0.2.1"));
+  IdPayload any = idPayloadFor({T::Any, "%any"}, addr("192.0.2.1"));
   CHECK(any.type == IdType::Ipv4Addr);
   CHECK(any.data == Bytes{192, 0, 2, 1});
   CHECK(idPayloadBody(any) == Bytes{1, 0, 0, 0, 192, 0, 2, 1});
