@@ -27,6 +27,10 @@ namespace {
 // (2.6 leaves it to the implementation; strongSwan uses 30 s).
 constexpr uint64_t kHalfOpenTimeoutMs = 30000;
 
+// RFC 3948 4: keepalives keep the NAT mapping in front of us alive; 20 s is
+// its suggestion and strongSwan's keep_alive default.
+constexpr uint64_t kNatKeepaliveMs = 20000;
+
 const char* stateName(IkeSaState s) {
   switch (s) {
     case IkeSaState::Connecting: return "CONNECTING";
@@ -70,6 +74,7 @@ class EngineImpl final : public Engine, private SaRegistry {
   void startChildRekey(IkeSa& sa, ChildSa& child);
   void startIkeRekey(IkeSa& sa);
   void kickAll();
+  void sendKeepalive(IkeSa& sa);
   void sweep();
   void destroy(IkeSa& sa);
 
@@ -120,6 +125,16 @@ IkeSa& EngineImpl::adopt(IkeSaPtr sa) {
   lastSeenMs_[ref.ourSpi()] = ctx_.nowMs;
   sas_.emplace(ref.ourSpi(), std::move(sa));
   return ref;
+}
+
+void EngineImpl::sendKeepalive(IkeSa& sa) {
+  // Only the side behind the NAT (the peer's NAT_DETECTION_DESTINATION_IP
+  // did not match us, or encap is forced, 2.23) and only on the NAT-T
+  // port; any datagram we sent refreshes the mapping as well.
+  if (!sa.natLocal || sa.local.port == 500 || ctx_.nowMs - sa.lastSentMs < kNatKeepaliveMs) return;
+  sa.lastSentMs = ctx_.nowMs;
+  ctx_.count(EngineCounter::KeepaliveSent);
+  ctx_.outgoing.push_back(Datagram{sa.local, sa.remote, {0xFF}, true});
 }
 
 void EngineImpl::kickAll() {
@@ -339,6 +354,7 @@ void EngineImpl::tick(uint64_t nowMs) {
         sa->tasks->queue(std::make_unique<InformationalTask>(*sa, ctx_, true));
       }
     }
+    sendKeepalive(*sa);
     // IKE SA and CHILD_SA rekeys by time (rekey_time; the data plane's
     // soft lifetimes come in through childSoftExpired()).
     if (sa->rekeyAtMs && nowMs >= sa->rekeyAtMs) startIkeRekey(*sa);

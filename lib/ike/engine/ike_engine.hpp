@@ -30,11 +30,14 @@ struct Endpoint {
 
 // One IKE message on the wire. On port 4500 the I/O layer strips the four-zero
 // non-ESP marker (RFC 3948 2.2) before receive() and adds it to what
-// takeOutgoing() returns when local.port or remote.port is not 500.
+// takeOutgoing() returns when local.port or remote.port is not 500 -- except
+// for a NAT keepalive (`keepalive` set, bytes = {0xFF}), which goes out as
+// that single octet with no marker (RFC 3948 2.3, 4).
 struct Datagram {
   Endpoint local;   // our address and port
   Endpoint remote;  // the peer's
   std::vector<uint8_t> bytes;
+  bool keepalive = false;  // added after the first version of this header
 };
 
 // A negotiated CHILD_SA for the data plane: both directions, keys inside
