@@ -229,12 +229,14 @@ void Server::updateInterest(Client& c) {
 }
 
 void Server::sweep(uint64_t nowMs, uint32_t& work) {
-  if (nowMs - lastSweepMs_ < kSweepEveryMs) return;
+  if (nowMs < lastSweepMs_ + kSweepEveryMs) return;
   lastSweepMs_ = nowMs;
+  // Written so that a clock that steps back expires nobody.
+  auto elapsed = [nowMs](uint64_t since) { return nowMs > since ? nowMs - since : 0; };
   std::vector<int> expired;
   for (const auto& [fd, c] : clients_)
-    if (nowMs - c->lastProgressMs >= options_.limits.idleTimeoutMs ||
-        nowMs - c->openedMs >= options_.limits.connectionLifetimeMs)
+    if (elapsed(c->lastProgressMs) >= options_.limits.idleTimeoutMs ||
+        elapsed(c->openedMs) >= options_.limits.connectionLifetimeMs)
       expired.push_back(fd);
   for (int fd : expired) {
     ++counters_.timedOut;
