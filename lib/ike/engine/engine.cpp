@@ -31,6 +31,12 @@ constexpr uint64_t kHalfOpenTimeoutMs = 30000;
 // its suggestion and strongSwan's keep_alive default.
 constexpr uint64_t kNatKeepaliveMs = 20000;
 
+// Re-initiation after a dead peer (dpd_action = restart) or a failed
+// attempt (keyingtries): the first after 1 s, then doubling up to 60 s, so
+// that a peer that stays away is not hammered.
+constexpr uint64_t kRestartDelayMs = 1000;
+constexpr uint64_t kRestartDelayMaxMs = 60000;
+
 const char* stateName(IkeSaState s) {
   switch (s) {
     case IkeSaState::Connecting: return "CONNECTING";
@@ -75,6 +81,10 @@ class EngineImpl final : public Engine, private SaRegistry {
   void startIkeRekey(IkeSa& sa);
   void kickAll();
   void sendKeepalive(IkeSa& sa);
+  // Brings up `children` of `conn` on its live IKE SA, or a new one.
+  bool bringUp(const ConnectionEntry* conn, const std::vector<size_t>& children, uint32_t attempt, std::string& error);
+  void scheduleRestart(const IkeSa& sa);
+  void runRestarts();
   void sweep();
   void destroy(IkeSa& sa);
 
@@ -82,6 +92,15 @@ class EngineImpl final : public Engine, private SaRegistry {
   std::map<uint64_t, IkeSaPtr> sas_;  // by our SPI
   std::map<HalfOpenKey, uint64_t> halfOpen_;
   std::map<uint64_t, uint64_t> lastSeenMs_;  // our SPI -> last authenticated message (DPD)
+
+  // Connections to initiate again by themselves (dpd_action, keyingtries).
+  struct Restart {
+    const ConnectionEntry* conn;
+    std::vector<size_t> children;
+    uint32_t attempt;  // the attempt this will be, from 1
+    uint64_t atMs;
+  };
+  std::vector<Restart> restarts_;
 };
 
 EngineImpl::EngineImpl(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections,
@@ -363,6 +382,7 @@ void EngineImpl::tick(uint64_t nowMs) {
   }
   kickAll();
   sweep();
+  runRestarts();
 }
 
 bool EngineImpl::initiate(std::string_view connection, std::string_view child, uint64_t nowMs, std::string& error) {
@@ -379,6 +399,11 @@ bool EngineImpl::initiate(std::string_view connection, std::string_view child, u
     error = "unknown child";
     return false;
   }
+  return bringUp(conn, children, 1, error);
+}
+
+bool EngineImpl::bringUp(const ConnectionEntry* conn, const std::vector<size_t>& children, uint32_t attempt,
+                         std::string& error) {
   if (conn->ikeProposals.empty()) {
     error = "no usable IKE proposal";
     return false;
@@ -402,7 +427,9 @@ bool EngineImpl::initiate(std::string_view connection, std::string_view child, u
   sa->connection = conn;
   sa->local = Endpoint{conn->config.localAddress, 500};
   sa->remote = Endpoint{conn->config.remoteAddress, 500};
-  sa->createdMs = nowMs;
+  sa->createdMs = ctx_.nowMs;
+  sa->attempt = attempt;
+  sa->wantedChildren = children;
   // 2.4 / 3.10.1: INITIAL_CONTACT when we hold no other IKE SA with this peer.
   sa->initialContact = std::none_of(sas_.begin(), sas_.end(), [&](const auto& e) { return e.second->connection == conn; });
   sa->tasks->queue(std::make_unique<IkeInitTask>(*sa, ctx_, true));
@@ -418,9 +445,58 @@ bool EngineImpl::initiate(std::string_view connection, std::string_view child, u
   return true;
 }
 
+void EngineImpl::scheduleRestart(const IkeSa& sa) {
+  if (!sa.connection || sa.downReason != "peer unreachable") return;
+  const config::ConnectionConfig& cfg = sa.config();
+  uint32_t attempt;
+  std::vector<size_t> children;
+  if (sa.state == IkeSaState::Established && !sa.supersededBy) {
+    // Dead peer (2.4): dpd_action decides; "clear" (and "trap", which needs
+    // trap policies in the data plane) only removes.
+    if (cfg.dpdAction != config::DpdAction::Restart) return;
+    attempt = 1;
+    for (const ChildSa& c : sa.children) children.push_back(c.childIndex);
+    for (size_t i = 0; i < cfg.children.size(); ++i)
+      if (cfg.children[i].startAction == config::StartAction::Start) children.push_back(i);
+  } else if (sa.state == IkeSaState::Connecting && sa.initiator) {
+    // Our attempt timed out: keyingtries counts attempts, 0 = for ever.
+    if (cfg.keyingTries != 0 && sa.attempt >= cfg.keyingTries) return;
+    attempt = sa.attempt + 1;
+    children = sa.wantedChildren;
+  } else {
+    return;
+  }
+  std::sort(children.begin(), children.end());
+  children.erase(std::unique(children.begin(), children.end()), children.end());
+  std::erase_if(restarts_, [&](const Restart& r) { return r.conn == sa.connection; });
+  // Attempt 2 (the first retry) and a dead peer's restart wait 1 s.
+  const uint32_t shift = std::min<uint32_t>(attempt >= 2 ? attempt - 2 : 0, 16);
+  const uint64_t delay = std::min<uint64_t>(kRestartDelayMs << shift, kRestartDelayMaxMs);
+  restarts_.push_back(Restart{sa.connection, std::move(children), attempt, ctx_.nowMs + delay});
+}
+
+void EngineImpl::runRestarts() {
+  std::vector<Restart> due;
+  for (auto it = restarts_.begin(); it != restarts_.end();) {
+    if (ctx_.nowMs >= it->atMs) {
+      due.push_back(std::move(*it));
+      it = restarts_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const Restart& r : due) {
+    std::string error;
+    ctx_.count(EngineCounter::Restarted);
+    bringUp(r.conn, r.children, r.attempt, error);
+  }
+}
+
 bool EngineImpl::terminate(std::string_view connection, uint64_t nowMs, std::string& error) {
   ctx_.nowMs = nowMs;
   bool any = false;
+  // The operator's word ends any automatic re-initiation.
+  any |= std::erase_if(restarts_, [&](const Restart& r) { return r.conn->config.name == connection; }) > 0;
   for (auto& [spi, sa] : sas_) {
     if (!sa->connection || sa->config().name != connection || sa->dead) continue;
     any = true;
@@ -532,6 +608,7 @@ void EngineImpl::sweep() {
 }
 
 void EngineImpl::destroy(IkeSa& sa) {
+  scheduleRestart(sa);
   sa.tasks->clear();
   while (!sa.children.empty()) retireChild(sa, ctx_, sa.children.back().inboundSpi);
   // The daemon hears of IKE SAs it asked for, or that were up; a refused

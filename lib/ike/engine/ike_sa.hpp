@@ -94,6 +94,10 @@ struct IkeSa {
   std::optional<PeerRekey> peerRekey;
   uint64_t lastSentMs = 0;      // anything sent to the peer (NAT keepalives, RFC 3948 4)
 
+  // Our initiation: which attempt this is (keyingtries) and the children asked for.
+  uint32_t attempt = 1;
+  std::vector<size_t> wantedChildren;
+
   std::vector<ChildSa> children;
   uint64_t createdMs = 0, establishedMs = 0;
   bool announced = false;  // IkeSaUp emitted
