@@ -1,5 +1,7 @@
 #include "ike/engine/child_create_task.hpp"
 
+#include <algorithm>
+
 #include "ike/crypto/random.hpp"
 #include "ike/engine/informational_task.hpp"
 #include "ike/engine/task_manager.hpp"
@@ -43,31 +45,35 @@ TaskStatus ChildCreateTask::buildI(Message& m) {
     if (!old || old->superseded || old->deleting) return TaskStatus::Failed;
     childIndex_ = old->childIndex;
   }
-  request_ = makeChildRequest(sa_, ctx_, childIndex_, true);
-  if (request_ && old) {
-    // Rekey the selectors as negotiated, not as configured.
-    request_->tsi = old->localTs;
-    request_->tsr = old->remoteTs;
-  }
-  auto nonce = ctx_.nonce();
-  if (!request_ || !nonce) {
-    ctx_.count(EngineCounter::ChildFailed);
-    if (request_) ctx_.releaseInboundSpi(request_->inboundSpi);
-    return TaskStatus::Failed;
-  }
-  ni_ = std::move(*nonce);
-  // PFS (1.3.1): KEi for the group of our first proposal that has one.
-  for (const Proposal& p : request_->offered) {
-    if (auto g = groupOf(p)) {
-      auto ke = KeyExchange::generate(static_cast<KeGroup>(*g));
-      if (!ke) {
-        ctx_.count(EngineCounter::CryptoFailure);
-        ctx_.releaseInboundSpi(request_->inboundSpi);
-        return TaskStatus::Failed;
-      }
-      ke_ = std::move(*ke);
-      break;
+  if (!retryGroup_) {
+    request_ = makeChildRequest(sa_, ctx_, childIndex_, true);
+    if (request_ && old) {
+      // Rekey the selectors as negotiated, not as configured.
+      request_->tsi = old->localTs;
+      request_->tsr = old->remoteTs;
     }
+    auto nonce = ctx_.nonce();
+    if (!request_ || !nonce) {
+      ctx_.count(EngineCounter::ChildFailed);
+      if (request_) ctx_.releaseInboundSpi(request_->inboundSpi);
+      return TaskStatus::Failed;
+    }
+    ni_ = std::move(*nonce);
+  }
+  // PFS (1.3.1): KEi for the group of our first proposal that has one, or
+  // the one the responder asked for in INVALID_KE_PAYLOAD.
+  std::optional<uint16_t> group = retryGroup_;
+  for (const Proposal& p : request_->offered)
+    if (!group) group = groupOf(p);
+  if (group) {
+    auto ke = KeyExchange::generate(static_cast<KeGroup>(*group));
+    if (!ke) {
+      ctx_.count(EngineCounter::CryptoFailure);
+      ctx_.releaseInboundSpi(request_->inboundSpi);
+      if (old) old->rekeying = false;
+      return TaskStatus::Failed;
+    }
+    ke_ = std::move(*ke);
   }
   if (old) {
     old->rekeySent = true;
@@ -103,6 +109,22 @@ TaskStatus ChildCreateTask::processI(const Message& m, ByteView) {
     rekeyFailed();
     return TaskStatus::Done;  // a failed child does not fail the IKE SA
   };
+  if (const NotifyPayload* n = m.findNotify(NotifyType::InvalidKePayload)) {
+    // 1.3.1 / 3.10.1: retry once with the group the responder wants, if
+    // one of our proposals has it; same SPI and nonce, new KEi.
+    ctx_.count(EngineCounter::InvalidKe);
+    const uint16_t wanted = n->data.size() == 2 ? loadBe16(n->data.data()) : 0;
+    const bool offered = std::any_of(request_->offered.begin(), request_->offered.end(), [&](const Proposal& p) {
+      return std::any_of(p.transforms.begin(), p.transforms.end(),
+                         [&](const Transform& t) { return t.type == TransformType::Dh && t.id == wanted; });
+    });
+    if (!retryGroup_ && offered && wanted != 0 && (!ke_ || static_cast<uint16_t>(ke_->group()) != wanted)) {
+      retryGroup_ = wanted;
+      ke_.reset();
+      return TaskStatus::NeedMore;
+    }
+    return fail(EngineCounter::ChildFailed);
+  }
   if (m.firstErrorNotify()) return fail(EngineCounter::ChildFailed);
   const NoncePayload* nr = m.get<NoncePayload>(PayloadType::Nonce);
   if (!nr) return fail(EngineCounter::MissingPayload);

@@ -55,7 +55,8 @@ class ChildCreateTask final : public Task {
   std::optional<NotifyType> error_;
   std::optional<uint16_t> peerGroup_;  // responder: the request's KEi
   Bytes peerKe_;
-  bool collision_ = false;  // responder: our rekey of the same child is on the wire
+  bool collision_ = false;
+  std::optional<uint16_t> retryGroup_;  // initiator: the group INVALID_KE_PAYLOAD asked for  // responder: our rekey of the same child is on the wire
 };
 
 }  // namespace ipsecgw::ike

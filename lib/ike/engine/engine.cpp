@@ -35,6 +35,10 @@ constexpr uint64_t kNatKeepaliveMs = 20000;
 // attempt (keyingtries): the first after 1 s, then doubling up to 60 s, so
 // that a peer that stays away is not hammered.
 constexpr uint64_t kRestartDelayMs = 1000;
+
+// Unprotected INVALID_IKE_SPI answers (2.21.4) per second, at most: anyone
+// can make us send them, so they must not become a reflector.
+constexpr uint32_t kUnknownSpiAnswersPerSecond = 10;
 constexpr uint64_t kRestartDelayMaxMs = 60000;
 
 const char* stateName(IkeSaState s) {
@@ -84,6 +88,7 @@ class EngineImpl final : public Engine, private SaRegistry {
   // Brings up `children` of `conn` on its live IKE SA, or a new one.
   bool bringUp(const ConnectionEntry* conn, const std::vector<size_t>& children, uint32_t attempt, std::string& error);
   void scheduleRestart(const IkeSa& sa);
+  void answerUnknownSpi(const Datagram& d, const Header& h);
   void runRestarts();
   void sweep();
   void destroy(IkeSa& sa);
@@ -101,6 +106,9 @@ class EngineImpl final : public Engine, private SaRegistry {
     uint64_t atMs;
   };
   std::vector<Restart> restarts_;
+
+  uint64_t unknownSpiWindowMs_ = 0;  // start of the current second
+  uint32_t unknownSpiAnswers_ = 0;   // answers sent in it
 };
 
 EngineImpl::EngineImpl(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections,
@@ -178,6 +186,7 @@ void EngineImpl::receive(Datagram&& d, uint64_t nowMs) {
     auto it = sas_.find(ours);
     if (it == sas_.end() || it->second->spiI != h->spiI) {
       ctx_.count(EngineCounter::UnknownSpi);
+      answerUnknownSpi(d, *h);
       return;
     }
     IkeSa& sa = *it->second;
@@ -188,11 +197,34 @@ void EngineImpl::receive(Datagram&& d, uint64_t nowMs) {
     // Until IKE_SA_INIT completes the initiator does not know SPIr.
     if (sa.spiR != 0 && h->spiR != sa.spiR && h->exchangeType != ExchangeType::IkeSaInit) {
       ctx_.count(EngineCounter::UnknownSpi);
+      answerUnknownSpi(d, *h);
       return;
     }
     dispatch(sa, d, *h);
   }
   sweep();
+}
+
+// 2.21.4: a request outside any IKE SA we know (we may have restarted) MAY
+// be answered, unprotected, with INVALID_IKE_SPI, the SPIs and message ID
+// copied, to where it came from; a response MUST NOT be. The peer must not
+// change any state on it, so this only speeds up its own liveness check.
+void EngineImpl::answerUnknownSpi(const Datagram& d, const Header& h) {
+  if (h.isResponse() || h.exchangeType == ExchangeType::IkeSaInit) return;
+  if (ctx_.nowMs - unknownSpiWindowMs_ >= 1000) {
+    unknownSpiWindowMs_ = ctx_.nowMs;
+    unknownSpiAnswers_ = 0;
+  }
+  if (unknownSpiAnswers_ >= kUnknownSpiAnswersPerSecond) return;
+  Message m;
+  m.header = h;
+  m.header.flags = static_cast<uint8_t>(kFlagResponse | (h.isInitiator() ? 0 : kFlagInitiator));
+  m.add(NotifyPayload{ProtocolId::None, {}, NotifyType::InvalidIkeSpi, {}});
+  auto bytes = encodeMessage(m);
+  if (!bytes) return;
+  ++unknownSpiAnswers_;
+  ctx_.count(EngineCounter::UnknownSpiAnswered);
+  ctx_.outgoing.push_back(Datagram{d.local, d.remote, std::move(*bytes)});
 }
 
 void EngineImpl::receiveInitRequest(Datagram& d, const Header& h) {

@@ -2,6 +2,7 @@
 
 #include "ike/crypto/psk_auth.hpp"
 #include "ike/engine/identity.hpp"
+#include "ike/engine/task_manager.hpp"
 
 namespace ipsecgw::ike {
 
@@ -66,6 +67,7 @@ TaskStatus IkeAuthTask::processI(const Message& m, ByteView) {
   if (!idMatches(cfg.remoteId, *idr)) {
     ctx_.count(EngineCounter::IdMismatch);
     releaseSpi();
+    sa_.tasks->notifyAndForget(NotifyType::AuthenticationFailed);
     sa_.kill("AUTHENTICATION_FAILED");
     return TaskStatus::Failed;
   }
@@ -74,6 +76,7 @@ TaskStatus IkeAuthTask::processI(const Message& m, ByteView) {
                      auth->data)) {
     ctx_.count(EngineCounter::AuthFailed);
     releaseSpi();
+    sa_.tasks->notifyAndForget(NotifyType::AuthenticationFailed);
     sa_.kill("AUTHENTICATION_FAILED");
     return TaskStatus::Failed;
   }

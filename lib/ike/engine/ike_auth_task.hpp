@@ -5,7 +5,8 @@
 // up (2.21.3): the responder answers IDr, AUTH, N(error). A wrong AUTH or
 // identity: the responder answers N(AUTHENTICATION_FAILED) and drops the
 // half-made SA (2.21.2); the initiator that cannot verify the responder
-// drops the IKE SA without a message (its peer finds out by DPD).
+// tells it in an INFORMATIONAL with N(AUTHENTICATION_FAILED), not waiting
+// for an answer, and drops the IKE SA (as strongSwan does).
 #pragma once
 
 #include <optional>

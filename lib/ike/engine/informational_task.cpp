@@ -30,6 +30,12 @@ TaskStatus InformationalTask::processI(const Message&, ByteView) {
 }
 
 TaskStatus InformationalTask::processR(const Message& m, ByteView) {
+  // The initiator could not verify our AUTH (it sent this and dropped the SA).
+  if (m.findNotify(NotifyType::AuthenticationFailed)) {
+    ctx_.count(EngineCounter::PeerRefused);
+    authFailed_ = true;
+    return TaskStatus::Done;
+  }
   for (const Payload* p : m.findAll(PayloadType::Delete)) {
     const auto* d = std::get_if<DeletePayload>(&p->body);
     if (!d) continue;
@@ -53,6 +59,10 @@ TaskStatus InformationalTask::processR(const Message& m, ByteView) {
 }
 
 TaskStatus InformationalTask::buildR(Message& m) {
+  if (authFailed_) {
+    sa_.kill("AUTHENTICATION_FAILED");
+    return TaskStatus::Done;
+  }
   if (deleteIke_) {
     // 1.4.1: the IKE SA and all its children go; the answer is empty.
     sa_.kill(sa_.supersededBy ? "rekeyed" : "deleted by peer");

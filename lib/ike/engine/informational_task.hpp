@@ -5,7 +5,8 @@
 //   liveness (2.4):        HDR, SK {}  -->  <-- HDR, SK {}
 // As responder the task handles whatever a request holds: Deletes of
 // CHILD_SAs (1.4.1: answered with our SPIs of the same pairs), of the IKE SA
-// (all children down, then the SA), or nothing (liveness check).
+// (all children down, then the SA), N(AUTHENTICATION_FAILED) from an
+// initiator that refused our AUTH (the SA goes), or nothing (liveness check).
 #pragma once
 
 #include <vector>
@@ -34,6 +35,7 @@ class InformationalTask final : public Task {
   uint32_t spi_;
   // Responder.
   bool deleteIke_ = false;
+  bool authFailed_ = false;  // N(AUTHENTICATION_FAILED): the peer dropped the SA
   std::vector<uint32_t> deletedInbound_;
 };
 

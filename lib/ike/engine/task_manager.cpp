@@ -133,6 +133,14 @@ bool TaskManager::hasQueued(ExchangeType t) const {
   return false;
 }
 
+void TaskManager::notifyAndForget(NotifyType type) {
+  if (!sa_.outbound) return;
+  Message m;
+  m.header = header(ExchangeType::Informational, false, active_ ? activeId_ + 1 : nextSendId_);
+  m.add(NotifyPayload{ProtocolId::None, {}, type, {}});
+  if (auto bytes = encode(m)) send(*bytes);
+}
+
 void TaskManager::clear() {
   active_.reset();
   queued_.clear();

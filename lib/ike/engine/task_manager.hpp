@@ -36,6 +36,10 @@ class TaskManager {
   // Our request on the wire, if any (collision checks, 2.25).
   const Task* active() const { return active_.get(); }
   bool hasQueued(ExchangeType t) const;
+  // Sends an INFORMATIONAL request holding only N(`type`) with the next
+  // message ID and expects no answer: the SA is about to go (strongSwan's
+  // AUTHENTICATION_FAILED after a failed check of the responder's AUTH).
+  void notifyAndForget(NotifyType type);
   // Forget everything in flight (the SA is being destroyed).
   void clear();
   // Forget the queued tasks but finish the exchange in flight.

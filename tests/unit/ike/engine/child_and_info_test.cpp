@@ -454,12 +454,38 @@ TEST_CASE("a replayed IKE_SA_INIT or IKE_AUTH after establishment changes nothin
   CHECK(eventsOf<ChildSaUp>(h.eventsR).size() == 1);
   CHECK(h.r->listSas()[0].spiR == before.spiR);
   CHECK(h.r->listSas()[0].children.size() == 1);
-  // An unknown SPI is dropped and counted, never answered (2.21.4).
+  // A request for an unknown SPI is dropped and counted, and answered with
+  // an unprotected INVALID_IKE_SPI, SPIs and message ID copied (2.21.4).
   Datagram stray = Harness::flip(auth[0]);
   stray.bytes[8] ^= 0xff;  // SPIr
-  h.r->receive(std::move(stray), h.now);
-  CHECK(h.r->takeOutgoing().empty());
+  const auto strayHeader = decodeHeader(stray.bytes);
+  REQUIRE(strayHeader);
+  h.r->receive(Datagram(stray), h.now);
   CHECK(Harness::counter(*h.r, "unknown-spi") == 1);
+  auto answer = h.r->takeOutgoing();
+  REQUIRE(answer.size() == 1);
+  CHECK(answer[0].remote == stray.remote);
+  auto m = decodeMessage(answer[0].bytes);
+  REQUIRE(m);
+  CHECK(m->header.spiI == strayHeader->spiI);
+  CHECK(m->header.spiR == strayHeader->spiR);
+  CHECK(m->header.messageId == strayHeader->messageId);
+  CHECK(m->header.isResponse());
+  CHECK_FALSE(m->header.isInitiator());
+  CHECK_FALSE(m->find(PayloadType::SK));
+  CHECK(m->findNotify(NotifyType::InvalidIkeSpi));
+  // The initiator changes nothing on it (it is unprotected).
+  h.i->receive(Harness::flip(answer[0]), h.now);
+  CHECK(Harness::state(*h.i) == "ESTABLISHED");
+  CHECK(h.i->takeOutgoing().empty());
+  // A response for an unknown SPI is never answered, and answers are rate limited.
+  Datagram strayResponse = Harness::flip(answer[0]);
+  strayResponse.bytes[0] ^= 0xff;  // SPIi
+  h.r->receive(std::move(strayResponse), h.now);
+  CHECK(h.r->takeOutgoing().empty());
+  for (int k = 0; k < 50; ++k) h.r->receive(Datagram(stray), h.now);
+  CHECK(h.r->takeOutgoing().size() == 9);  // 10 a second
+  CHECK(Harness::counter(*h.r, "unknown-spi-answered") == 10);
 }
 
 TEST_CASE("INITIAL_CONTACT replaces the peer's older IKE SA", "[ike][engine]") {

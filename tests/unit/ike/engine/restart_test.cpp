@@ -146,3 +146,65 @@ TEST_CASE("keyingtries = 0 tries for ever; a peer that comes back gets the tunne
   CHECK(silence(h, *h.i, 300'000).empty());
   CHECK(Harness::state(*h.i) == "NONE");
 }
+
+TEST_CASE("the initiator refusing the responder's AUTH tells it: INFORMATIONAL N(AUTHENTICATION_FAILED)",
+          "[ike][engine]") {
+  auto a = connection(kA, kB, kIke, kEsp);
+  a.remoteId.value = "someone-else.example.net";  // B authenticates A, A refuses B's identity
+  Harness h(std::move(a), connection(kB, kA, kIke, kEsp));
+  h.start();
+  h.iToR();
+  h.rToI();
+  h.iToR();
+  CHECK(Harness::state(*h.r) == "ESTABLISHED");  // B is satisfied with A
+  h.rToI();                                      // IKE_AUTH response: A's check fails
+  CHECK(Harness::state(*h.i) == "NONE");
+  CHECK(Harness::counter(*h.i, "id-mismatch") == 1);
+  auto out = h.i->takeOutgoing();
+  REQUIRE(out.size() == 1);
+  auto hdr = decodeHeader(out[0].bytes);
+  REQUIRE(hdr);
+  CHECK(hdr->exchangeType == ExchangeType::Informational);
+  CHECK(hdr->messageId == 2);
+  h.r->receive(Harness::flip(out[0]), h.now);
+  h.collect();
+  CHECK(Harness::state(*h.r) == "NONE");
+  REQUIRE(eventsOf<IkeSaDown>(h.eventsR).size() == 1);
+  CHECK(eventsOf<IkeSaDown>(h.eventsR)[0]->reason == "AUTHENTICATION_FAILED");
+  CHECK(eventsOf<ChildSaDown>(h.eventsR).size() == 1);
+  // A waits for no answer: nothing is retransmitted.
+  CHECK(silence(h, *h.i, 60'000).empty());
+  CHECK(Harness::counter(*h.i, "retransmit-sent") == 0);
+}
+
+TEST_CASE("PFS CHILD_SA rekey: INVALID_KE_PAYLOAD is retried once with the responder's group", "[ike][engine]") {
+  auto a = connection(kA, kB, kIke, {"aes128gcm16-x25519", "aes128gcm16-ecp256"});
+  auto b = connection(kB, kA, kIke, {"aes128gcm16-ecp256"});
+  Harness h(std::move(a), std::move(b));
+  h.start();
+  h.settle();
+  REQUIRE(Harness::state(*h.i) == "ESTABLISHED");
+  REQUIRE(h.i->listSas()[0].children.size() == 1);
+  const uint32_t old = h.i->listSas()[0].children[0].inboundSpi;
+  std::string error;
+  REQUIRE(h.i->rekeyChild("site", "lan", h.now, error));
+  REQUIRE(h.iToR() == 1);  // KEi x25519
+  CHECK(Harness::counter(*h.r, "invalid-ke") == 1);
+  REQUIRE(h.rToI() == 1);  // N(INVALID_KE_PAYLOAD, 19)
+  auto retry = h.i->takeOutgoing();
+  REQUIRE(retry.size() == 1);
+  auto hdr = decodeHeader(retry[0].bytes);
+  REQUIRE(hdr);
+  CHECK(hdr->exchangeType == ExchangeType::CreateChildSa);
+  h.r->receive(Harness::flip(retry[0]), h.now);
+  h.settle();
+  auto upI = eventsOf<ChildSaUp>(h.eventsI);
+  auto upR = eventsOf<ChildSaUp>(h.eventsR);
+  REQUIRE(upI.size() == 2);
+  REQUIRE(upR.size() == 2);
+  requireMirrored(*upI[1], *upR[1]);
+  CHECK(upI[1]->replacesInboundSpi == old);
+  REQUIRE(h.i->listSas()[0].children.size() == 1);
+  CHECK(h.i->listSas()[0].children[0].inboundSpi == upI[1]->inbound.spi);
+  CHECK(Harness::counter(*h.i, "invalid-ke") == 1);
+}
