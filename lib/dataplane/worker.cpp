@@ -31,6 +31,20 @@ IpAddress destinationOf(const uint8_t* ip) {
   return (ip[0] >> 4) == 4 ? IpAddress::v4(ip + ip::kV4Dst) : IpAddress::v6(ip + ip::kV6Dst);
 }
 
+// The port that owns the destination address of the packet at `ip` (family
+// `v4`), or -1: GatewayTables::localPort on the header's bytes, without
+// building an IpAddress or a generic compare per packet.
+int localPortOf(const GatewayTables& t, const uint8_t* ip, bool v4) {
+  const uint8_t* dst = ip + (v4 ? ip::kV4Dst : ip::kV6Dst);
+  for (size_t i = 0; i < t.ports.size(); ++i) {
+    const auto& own = v4 ? t.ports[i].ipv4 : t.ports[i].ipv6;
+    if (!own) continue;
+    const uint8_t* a = own->address.bytes.data();
+    if (v4 ? std::memcmp(a, dst, 4) == 0 : std::memcmp(a, dst, 16) == 0) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 // A router decrements TTL / hop limit (RFC 791, RFC 8200) and must not
 // forward a packet whose TTL would reach zero (RFC 1812 5.3.1).
 bool ttlWouldExpire(const uint8_t* ip) { return ip[(ip[0] >> 4) == 4 ? ip::kV4Ttl : ip::kV6HopLimit] <= 1; }
@@ -40,9 +54,13 @@ bool ttlWouldExpire(const uint8_t* ip) { return ip[(ip[0] >> 4) == 4 ? ip::kV4Tt
 bool decrementTtl(uint8_t* ip) {
   if ((ip[0] >> 4) == 4) {
     if (ip[ip::kV4Ttl] <= 1) return false;
-    uint16_t before = loadBe16(ip + ip::kV4Ttl);
-    ip[ip::kV4Ttl]--;
-    storeBe16(ip + ip::kV4Checksum, checksumUpdate16(loadBe16(ip + ip::kV4Checksum), before, loadBe16(ip + ip::kV4Ttl)));
+    // TTL is the high byte of the 16-bit word TTL|protocol. The new word is
+    // computed, not read back: a 16-bit load over a byte just stored stalls
+    // on store forwarding.
+    const uint16_t before = loadBe16(ip + ip::kV4Ttl);
+    const uint16_t after = static_cast<uint16_t>(before - 0x100);
+    storeBe16(ip + ip::kV4Ttl, after);
+    storeBe16(ip + ip::kV4Checksum, checksumUpdate16(loadBe16(ip + ip::kV4Checksum), before, after));
     return true;
   }
   if (ip[ip::kV6HopLimit] <= 1) return false;
@@ -107,6 +125,10 @@ void Worker::drop(rte_mbuf* m, DropReason why) {
 
 uint32_t Worker::poll(uint64_t nowMs) {
   nowMs_ = nowMs;
+  if (t_.routes.get() != routesSeen_) {
+    routesSeen_ = t_.routes.get();
+    nextHops_.invalidate();
+  }
   uint32_t total = 0;
   for (uint16_t p = 0; p < t_.ports.size(); ++p) {
     rte_mbuf* pkts[kBurst];
@@ -125,9 +147,10 @@ uint32_t Worker::poll(uint64_t nowMs) {
 
 void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   const GatewayPort& p = t_.ports[port];
-  rte_mbuf* outbound[kBurst];
+  rte_mbuf* outbound[kBurst];  // keys in outKeys_
   rte_mbuf* inbound[kBurst];
-  uint32_t nOut = 0, nIn = 0;
+  rte_mbuf* plain[kBurst];  // from an unprotected port, keys in plainKeys_
+  uint32_t nOut = 0, nIn = 0, nPlain = 0;
   rte_mbuf* released[NeighborTable::kMaxHeld];
   size_t nReleased = 0;
 
@@ -150,6 +173,7 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
     const uint16_t type = loadBe16(eth + 12);
     if (type == RTE_ETHER_TYPE_ARP) {
+      nextHops_.invalidate();  // it may teach a neighbour's MAC (RFC 826)
       replyOrFree(port, m, handleArp(t_, port, m, released, nReleased));
       sendReleased(port, released, nReleased);
       continue;
@@ -169,12 +193,12 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     if (lay.family == IpFamily::V6 && isNeighborDiscovery(ip, lay.totalLen)) {
+      nextHops_.invalidate();  // it may teach a neighbour's MAC (RFC 4861 7.2.5)
       replyOrFree(port, m, handleNeighborDiscovery(t_, port, m, released, nReleased));
       sendReleased(port, released, nReleased);
       continue;
     }
-    const IpAddress dst = destinationOf(ip);
-    if (t_.localPort(dst) >= 0) {
+    if (localPortOf(t_, ip, lay.family == IpFamily::V4) >= 0) {
       if (lay.fragment && (lay.upperProtocol == ip::kProtoEsp || lay.upperProtocol == ip::kProtoUdp)) {
         // RFC 4303 3.4.1: reassemble before ESP processing.
         rte_pktmbuf_adj(m, kEth);
@@ -210,23 +234,42 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       drop(m, DropReason::LinkBroadcast);
       continue;
     }
-    rte_pktmbuf_adj(m, kEth);
+    // The flow key from the layout found above: each packet is parsed once.
+    const std::span<const uint8_t> ipPacket{ip, m->data_len - kEth};
     if (p.role == PortRole::Protected) {
+      if (DropReason r = parseFlowKey(ipPacket, lay, outKeys_[nOut]); r != DropReason::None) {
+        drop(m, r);
+        continue;
+      }
+      rte_pktmbuf_adj(m, kEth);
       outbound[nOut++] = m;
       continue;
     }
     // RFC 4301 5.2: plaintext arriving on the unprotected side passes only
-    // where the SPD says BYPASS.
-    FlowKey key;
-    const policy::Policy* pol = nullptr;
-    if (parseFlowKey(ipBytes(m), key) == DropReason::None) pol = t_.spd->lookup(key);
-    if (pol && pol->action == policy::PolicyAction::Bypass)
-      forwardPlain(port, m);
-    else
-      drop(m, pol ? DropReason::PolicyDiscard : DropReason::NoPolicy);
+    // where the SPD says BYPASS; without a key it matches no policy.
+    if (parseFlowKey(ipPacket, lay, plainKeys_[nPlain]) != DropReason::None) {
+      drop(m, DropReason::NoPolicy);
+      continue;
+    }
+    rte_pktmbuf_adj(m, kEth);
+    plain[nPlain++] = m;
   }
-  if (nOut) protect(port, outbound, nOut);
+  if (nPlain) bypass(port, plain, plainKeys_.data(), nPlain);
+  if (nOut) protect(port, outbound, outKeys_.data(), nOut);
   if (nIn) unprotect(port, inbound, nIn);
+}
+
+void Worker::bypass(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n) {
+  const FlowKey* keyPtrs[kBurst];
+  const policy::Policy* pols[kBurst];
+  for (uint32_t i = 0; i < n; ++i) keyPtrs[i] = &keys[i];
+  t_.spd->lookupBurst({keyPtrs, n}, {pols, n});
+  for (uint32_t i = 0; i < n; ++i) {
+    if (pols[i] && pols[i]->action == policy::PolicyAction::Bypass)
+      forwardPlain(inPort, pkts[i]);
+    else
+      drop(pkts[i], pols[i] ? DropReason::PolicyDiscard : DropReason::NoPolicy);
+  }
 }
 
 rte_mbuf* Worker::reassemble(rte_mbuf* m, const IpLayout& lay) {
@@ -266,13 +309,21 @@ bool Worker::deliverLocal(uint16_t port, rte_mbuf* m, bool v4) {
   return v4 ? answerEchoV4(t_.ports[port], m) : answerEchoV6(t_.ports[port], m);
 }
 
-void Worker::protect(uint16_t inPort, rte_mbuf** pkts, uint32_t n) {
+void Worker::protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n) {
+  // One classification for the whole burst: rte_acl's vector routines only
+  // engage on many keys at once (spd.cpp).
+  const FlowKey* keyPtrs[kBurst];
+  const policy::Policy* pols[kBurst];
+  for (uint32_t i = 0; i < n; ++i) keyPtrs[i] = &keys[i];
+  t_.spd->lookupBurst({keyPtrs, n}, {pols, n});
+
   SaGroups groups;
   auto encryptGroups = [&] {
     groups.forEach([&](uint32_t saIndex, rte_mbuf** run, uint32_t k) {
       DropReason why[kBurst];
       uint32_t ok = encapsulateMbufs(*t_.outbound[saIndex], engine_, {run, k}, {why, k});
-      for (uint32_t j = 0; j < ok; ++j) route(run[j]);
+      const uint32_t slot = NextHopCache::saSlot(saIndex);
+      for (uint32_t j = 0; j < ok; ++j) route(run[j], slot);
       for (uint32_t j = ok; j < k; ++j) drop(run[j], why[j]);
     });
   };
@@ -282,12 +333,7 @@ void Worker::protect(uint16_t inPort, rte_mbuf** pkts, uint32_t n) {
   };
   for (uint32_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    FlowKey key;
-    if (DropReason r = parseFlowKey(ipBytes(m), key); r != DropReason::None) {
-      drop(m, r);
-      continue;
-    }
-    const policy::Policy* pol = t_.spd->lookup(key);
+    const policy::Policy* pol = pols[i];
     if (!pol) {
       drop(m, DropReason::NoPolicy);
     } else if (pol->action == policy::PolicyAction::Discard) {
@@ -301,7 +347,7 @@ void Worker::protect(uint16_t inPort, rte_mbuf** pkts, uint32_t n) {
       // The tunnel's MTU for inner packets, decided once per SA.
       const uint16_t innerMtu = t_.outboundInnerMtu[sa];
       uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*);
-      const bool v4 = key.src.isV4();
+      const bool v4 = keys[i].src.isV4();
       const bool tooBig = m->pkt_len > innerMtu;
       if (ttlWouldExpire(ip)) {
         refuseWithIcmp(inPort, m, DropReason::TtlExpired, IcmpError::TimeExceeded, 0);
@@ -402,8 +448,16 @@ void Worker::forwardPlain(uint16_t inPort, rte_mbuf* m) {
   route(m);
 }
 
-void Worker::route(rte_mbuf* m) {
+void Worker::route(rte_mbuf* m, uint32_t slot) {
   const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*);
+  if (const ResolvedHop* h = nextHops_.find(slot, ip)) {
+    if (m->pkt_len > h->mtu) {
+      drop(m, DropReason::MtuExceeded);
+      return;
+    }
+    transmit(h->port, m, h->mac);
+    return;
+  }
   const IpAddress dst = destinationOf(ip);
   const NextHop* hop = t_.routes->lookup(dst);
   if (!hop) {
@@ -417,6 +471,7 @@ void Worker::route(rte_mbuf* m) {
   }
   const IpAddress nextHop = hop->gateway ? *hop->gateway : dst;
   if (const rte_ether_addr* mac = t_.neighbors.lookup(hop->port, nextHop)) {
+    nextHops_.store(slot, ip, ResolvedHop{hop->port, out.mtu, *mac});
     transmit(hop->port, m, *mac);
     return;
   }

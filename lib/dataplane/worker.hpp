@@ -25,10 +25,12 @@
 
 #include "dataplane/exception_ring.hpp"
 #include "dataplane/gateway_tables.hpp"
+#include "dataplane/next_hop_cache.hpp"
 #include "dataplane/outer_reassembly.hpp"
 #include "dataplane/token_bucket.hpp"
 #include "esp/crypto_engine.hpp"
 #include "net/drop_reason.hpp"
+#include "net/flow_key.hpp"
 #include "net/icmp_error.hpp"
 #include "net/ip_layout.hpp"
 
@@ -66,6 +68,11 @@ class Worker {
   // Where IKE datagrams to our addresses go (the control core drains it);
   // without one they are dropped as local-unhandled or as bad ESP.
   void setExceptionRing(ExceptionRing* ring) { exceptions_ = ring; }
+  // The worker remembers resolved next hops (next_hop_cache.hpp) and forgets
+  // them by itself when it handles ARP/ND or the route table is replaced.
+  // Whoever changes routes or neighbours in any other way calls this (on
+  // the worker's lcore) before the worker's next poll().
+  void invalidateNextHops() { nextHops_.invalidate(); }
 
  private:
   struct TxQueue {
@@ -79,13 +86,18 @@ class Worker {
   // An outer fragment to us (at IP): the whole ESP packet once complete,
   // else nullptr (held, or dropped and counted).
   rte_mbuf* reassemble(rte_mbuf* m, const IpLayout& lay);
-  void protect(uint16_t inPort, rte_mbuf** pkts, uint32_t n);  // m at IP
+  // pkts at IP, keys[i] the flow key of pkts[i]; one SPD lookup for all.
+  void protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n);
+  // Plaintext from an unprotected port: forwarded where the SPD says BYPASS.
+  void bypass(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n);
   void unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n);
   void forwardPlain(uint16_t inPort, rte_mbuf* m);             // decrements TTL, then routes
   // Drops `m` for `why` after sending the ICMP error about it to its source
   // from `inPort`'s address, where allowed and within the rate limit.
   void refuseWithIcmp(uint16_t inPort, rte_mbuf* m, DropReason why, IcmpError kind, uint32_t mtu);
-  void route(rte_mbuf* m);                                 // m at IP, by its destination
+  // m at IP, by its destination; `slot` is where the resolved next hop is
+  // remembered (NextHopCache: the SA's slot, or kAnySlot).
+  void route(rte_mbuf* m, uint32_t slot = NextHopCache::kAnySlot);
   void transmit(uint16_t port, rte_mbuf* m, const rte_ether_addr& dst);  // m at IP
   void sendFrame(uint16_t port, rte_mbuf* m);                            // m at Ethernet
   void sendReleased(uint16_t port, rte_mbuf** held, size_t n);
@@ -101,6 +113,12 @@ class Worker {
   TokenBucket icmpBudget_;
   OuterReassemblyPtr reassembly_;  // null if its table could not be allocated
   ExceptionRing* exceptions_ = nullptr;  // not owned
+  NextHopCache nextHops_;
+  const RouteTable* routesSeen_ = nullptr;  // the table nextHops_ was filled from
+  // Flow keys of the burst in receive(), parsed once from the IP layout
+  // receive() located (members: no per-burst construction).
+  std::array<FlowKey, kBurst> outKeys_;
+  std::array<FlowKey, kBurst> plainKeys_;
   WorkerCounters counters_;
 };
 

@@ -1,5 +1,7 @@
 #include "net/flow_key.hpp"
 
+#include <cstring>
+
 #include "net/ip.hpp"
 #include "util/byte_reader.hpp"
 
@@ -38,6 +40,19 @@ DropReason readPorts(std::span<const uint8_t> l4, FragmentKind frag, FlowKey& ou
   }
   out.portsOpaque = false;
   return DropReason::None;
+}
+
+// IpAddress::v4/v6 in place: on the data path the out-of-line call and the
+// copy of its returned temporary cost more than the parse itself (the copy
+// reads back, 16 bytes at once, what the callee just wrote in pieces).
+void setAddress(IpAddress& a, IpFamily family, const uint8_t* p) {
+  a.family = family;
+  if (family == IpFamily::V4) {
+    a.bytes = {};
+    std::memcpy(a.bytes.data(), p, 4);
+  } else {
+    std::memcpy(a.bytes.data(), p, 16);
+  }
 }
 
 FragmentKind v4FragmentKind(const uint8_t* p) {
@@ -142,14 +157,14 @@ DropReason parseFlowKey(std::span<const uint8_t> ipPacket, const IpLayout& layou
   if (layout.totalLen > ipPacket.size() || layout.headerLen > layout.totalLen) return parseFlowKey(ipPacket, out);
   const std::span<const uint8_t> l4 = ipPacket.subspan(layout.headerLen, layout.totalLen - layout.headerLen);
   if (layout.family == IpFamily::V4) {
-    out.src = IpAddress::v4(ipPacket.data() + ip::kV4Src);
-    out.dst = IpAddress::v4(ipPacket.data() + ip::kV4Dst);
+    setAddress(out.src, IpFamily::V4, ipPacket.data() + ip::kV4Src);
+    setAddress(out.dst, IpFamily::V4, ipPacket.data() + ip::kV4Dst);
     out.proto = layout.upperProtocol;
     return readPorts(l4, v4FragmentKind(ipPacket.data()), out);
   }
   if (layout.fragment) return parseV6(ipPacket, out);
-  out.src = IpAddress::v6(ipPacket.data() + ip::kV6Src);
-  out.dst = IpAddress::v6(ipPacket.data() + ip::kV6Dst);
+  setAddress(out.src, IpFamily::V6, ipPacket.data() + ip::kV6Src);
+  setAddress(out.dst, IpFamily::V6, ipPacket.data() + ip::kV6Dst);
   out.proto = layout.upperProtocol;
   return readPorts(l4, FragmentKind::NotFragment, out);
 }
