@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "ike/crypto/cookie.hpp"
 #include "ike/crypto/random.hpp"
 #include "ike/engine/child_create_task.hpp"
 #include "ike/engine/ike_auth_task.hpp"
@@ -39,6 +40,11 @@ constexpr uint64_t kRestartDelayMs = 1000;
 // Unprotected INVALID_IKE_SPI answers (2.21.4) per second, at most: anyone
 // can make us send them, so they must not become a reflector.
 constexpr uint32_t kUnknownSpiAnswersPerSecond = 10;
+
+// Half-open IKE SAs one source address may hold (strongSwan's
+// block_threshold); beyond it its IKE_SA_INIT requests are dropped, which a
+// spoofed address cannot get around once cookies are demanded.
+constexpr uint32_t kHalfOpenPerSource = 5;
 constexpr uint64_t kRestartDelayMaxMs = 60000;
 
 const char* stateName(IkeSaState s) {
@@ -89,6 +95,10 @@ class EngineImpl final : public Engine, private SaRegistry {
   bool bringUp(const ConnectionEntry* conn, const std::vector<size_t>& children, uint32_t attempt, std::string& error);
   void scheduleRestart(const IkeSa& sa);
   void answerUnknownSpi(const Datagram& d, const Header& h);
+  // 2.6: false when the request must not get state (answered with a COOKIE
+  // or dropped and counted).
+  bool admitInitRequest(const Datagram& d, const Header& h, const Message& m);
+  void halfOpenDone(uint64_t ourSpi);
   void runRestarts();
   void sweep();
   void destroy(IkeSa& sa);
@@ -106,6 +116,12 @@ class EngineImpl final : public Engine, private SaRegistry {
     uint64_t atMs;
   };
   std::vector<Restart> restarts_;
+
+  // Responder SAs before IKE_AUTH completes (2.6), by our SPI, with the
+  // initiator's address, and their count per address.
+  std::map<uint64_t, IpAddress> halfOpenSas_;
+  std::map<IpAddress, uint32_t> halfOpenBySource_;
+  CookieSecrets cookies_;
 
   uint64_t unknownSpiWindowMs_ = 0;  // start of the current second
   uint32_t unknownSpiAnswers_ = 0;   // answers sent in it
@@ -227,6 +243,51 @@ void EngineImpl::answerUnknownSpi(const Datagram& d, const Header& h) {
   ctx_.outgoing.push_back(Datagram{d.local, d.remote, std::move(*bytes)});
 }
 
+bool EngineImpl::admitInitRequest(const Datagram& d, const Header& h, const Message& m) {
+  if (halfOpenSas_.size() >= ctx_.settings.cookieThreshold) {
+    // 2.6: N(COOKIE) must be the first payload of the retried request.
+    const NoncePayload* ni = m.get<NoncePayload>(PayloadType::Nonce);
+    const ByteView nonce = ni ? ByteView(ni->data) : ByteView();
+    const ByteView ipi(d.remote.address.bytes.data(), d.remote.address.size());
+    const NotifyPayload* cookie =
+        m.payloads.empty() ? nullptr : std::get_if<NotifyPayload>(&m.payloads.front().body);
+    if (cookie && cookie->type != NotifyType::Cookie) cookie = nullptr;
+    if (!cookie || !cookies_.verify(cookie->data, nonce, ipi, h.spiI, ctx_.nowMs)) {
+      if (cookie) ctx_.count(EngineCounter::CookieRejected);
+      // HDR(SPIi, 0), N(COOKIE): stateless, nothing allocated for it.
+      auto value = cookies_.make(nonce, ipi, h.spiI, ctx_.nowMs);
+      if (value.empty()) {
+        ctx_.count(EngineCounter::CryptoFailure);
+        return false;
+      }
+      Message r;
+      r.header = h;
+      r.header.spiR = 0;
+      r.header.flags = kFlagResponse;
+      r.add(NotifyPayload{ProtocolId::None, {}, NotifyType::Cookie, std::move(value)});
+      if (auto bytes = encodeMessage(r)) {
+        ctx_.count(EngineCounter::CookieSent);
+        ctx_.outgoing.push_back(Datagram{d.local, d.remote, std::move(*bytes)});
+      }
+      return false;
+    }
+  }
+  auto it = halfOpenBySource_.find(d.remote.address);
+  if (it != halfOpenBySource_.end() && it->second >= kHalfOpenPerSource) {
+    ctx_.count(EngineCounter::HalfOpenLimit);
+    return false;
+  }
+  return true;
+}
+
+void EngineImpl::halfOpenDone(uint64_t ourSpi) {
+  auto it = halfOpenSas_.find(ourSpi);
+  if (it == halfOpenSas_.end()) return;
+  auto src = halfOpenBySource_.find(it->second);
+  if (src != halfOpenBySource_.end() && --src->second == 0) halfOpenBySource_.erase(src);
+  halfOpenSas_.erase(it);
+}
+
 void EngineImpl::receiveInitRequest(Datagram& d, const Header& h) {
   if (!h.isInitiator() || h.spiR != 0) {
     ctx_.count(EngineCounter::BadFlags);
@@ -253,6 +314,7 @@ void EngineImpl::receiveInitRequest(Datagram& d, const Header& h) {
     ctx_.count(EngineCounter::NoConnection);
     return;
   }
+  if (!admitInitRequest(d, h, *m)) return;
   auto spi = freshSpi();
   if (!spi) {
     ctx_.count(EngineCounter::CryptoFailure);
@@ -268,6 +330,8 @@ void EngineImpl::receiveInitRequest(Datagram& d, const Header& h) {
   IkeSa& ref = *sa;
   sas_.emplace(*spi, std::move(sa));
   halfOpen_.emplace(HalfOpenKey{d.remote.address, d.remote.port, h.spiI}, *spi);
+  halfOpenSas_.emplace(*spi, d.remote.address);
+  ++halfOpenBySource_[d.remote.address];
   ref.tasks->handleRequest(*m, d.bytes, std::make_unique<IkeInitTask>(ref, ctx_, false));
   afterStep(ref);
 }
@@ -357,6 +421,7 @@ void EngineImpl::dispatch(IkeSa& sa, Datagram& d, const Header& h) {
 }
 
 void EngineImpl::afterStep(IkeSa& sa) {
+  if (sa.state != IkeSaState::Connecting) halfOpenDone(sa.ourSpi());
   if (!sa.dead && sa.state == IkeSaState::Established && sa.initialContact && !sa.initiator) {
     // INITIAL_CONTACT (3.10.1): the peer has no other SA with us; anything
     // older with this connection and peer is stale.
@@ -648,6 +713,7 @@ void EngineImpl::destroy(IkeSa& sa) {
   if (sa.announced || sa.initiator)
     ctx_.events.emplace_back(IkeSaDown{sa.id, sa.connection ? sa.config().name : std::string(), sa.downReason});
   std::erase_if(halfOpen_, [&](const auto& e) { return e.second == sa.ourSpi(); });
+  halfOpenDone(sa.ourSpi());
   lastSeenMs_.erase(sa.ourSpi());
 }
 

@@ -44,7 +44,8 @@ namespace ipsecgw::ike {
   X(KeepaliveSent, "nat-keepalive-sent", "NAT keepalive sent (RFC 3948 4)")                       \
   X(Restarted, "restarted", "connection re-initiated by dpd_action/keyingtries")                   \
   X(CookieSent, "cookie-sent", "IKE_SA_INIT answered with a COOKIE (2.6)")                         \
-  X(CookieRejected, "cookie-rejected", "IKE_SA_INIT with a missing or wrong COOKIE dropped (2.6)") \
+  X(CookieReceived, "cookie-received", "IKE_SA_INIT response asked us for a COOKIE (2.6)")      \
+  X(CookieRejected, "cookie-rejected", "IKE_SA_INIT with a wrong or outdated COOKIE (answered anew, 2.6)") \
   X(HalfOpenLimit, "half-open-limit", "IKE_SA_INIT dropped: too many half-open SAs from this source") \
   X(UnknownSpiAnswered, "unknown-spi-answered", "INVALID_IKE_SPI sent for an unknown SPI (2.21.4)")
 

@@ -107,15 +107,26 @@ TaskStatus IkeInitTask::buildI(Message& m) {
     sa_.kill("no key exchange group configured");
     return TaskStatus::Failed;
   }
-  auto ke = KeyExchange::generate(*group_);
+  // A COOKIE retry sends "all other payloads unchanged" (2.6): the same KE
+  // and nonce; after INVALID_KE_PAYLOAD the group, hence the KE, changes.
+  if (!ke_ || ke_->group() != *group_) {
+    auto ke = KeyExchange::generate(*group_);
+    if (!ke) {
+      ctx_.count(EngineCounter::CryptoFailure);
+      sa_.kill("crypto failure");
+      return TaskStatus::Failed;
+    }
+    ke_ = std::move(*ke);
+  }
   auto nonce = sa_.ni.empty() ? ctx_.nonce() : Expected<Bytes, CryptoError>(sa_.ni);
-  if (!ke || !nonce) {
+  if (!nonce) {
     ctx_.count(EngineCounter::CryptoFailure);
     sa_.kill("crypto failure");
     return TaskStatus::Failed;
   }
-  ke_ = std::move(*ke);
   sa_.ni = std::move(*nonce);
+  // 2.6: the responder's cookie goes first.
+  if (!cookie_.empty()) m.add(notify(NotifyType::Cookie, cookie_));
   m.add(offerOf(ours, {}));
   m.add(KePayload{static_cast<uint16_t>(*group_), ke_->publicValue()});
   m.add(NoncePayload{sa_.ni});
@@ -132,6 +143,18 @@ void IkeInitTask::sent(const Bytes& datagram) {
 
 TaskStatus IkeInitTask::processI(const Message& m, ByteView raw) {
   const auto& ours = sa_.connection->ikeProposals;
+  if (const NotifyPayload* n = m.findNotify(NotifyType::Cookie)) {
+    // 2.6: the responder is under load; retry with its cookie (a few times:
+    // a responder that keeps asking is not going to let us in).
+    ctx_.count(EngineCounter::CookieReceived);
+    if (n->data.empty() || n->data.size() > 64 || cookieRetries_ >= kMaxCookieRetries) {
+      sa_.kill("COOKIE");
+      return TaskStatus::Failed;
+    }
+    ++cookieRetries_;
+    cookie_ = n->data;
+    return TaskStatus::NeedMore;
+  }
   if (const NotifyPayload* n = m.findNotify(NotifyType::InvalidKePayload)) {
     // 1.2: retry once with the group the responder wants, if we offer it.
     ctx_.count(EngineCounter::InvalidKe);
