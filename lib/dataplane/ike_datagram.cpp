@@ -15,7 +15,10 @@ constexpr uint32_t kMarkerLen = 4;  // RFC 3948 2.2 non-ESP marker
 
 // A message on port 4500 (either side: after the switch of RFC 7296 2.23 one
 // side may be NATed to another port) carries the marker.
-bool needsMarker(const ike::Datagram& d) { return d.local.port != ip::kIkePort || d.remote.port != ip::kIkePort; }
+// A NAT keepalive (RFC 3948 2.3) is the single 0xFF octet with no marker.
+bool needsMarker(const ike::Datagram& d) {
+  return !d.keepalive && (d.local.port != ip::kIkePort || d.remote.port != ip::kIkePort);
+}
 
 // UDP checksum over the IPv4 pseudo-header (RFC 768); the checksum field of
 // `udp` must be zero. 0 goes on the wire as 0xffff.

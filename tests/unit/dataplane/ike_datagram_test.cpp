@@ -115,6 +115,19 @@ TEST_CASE("ike datagram: a NATed peer port still gets the marker", "[ike-io]") {
   CHECK(udpChecksumOk(p));
 }
 
+TEST_CASE("ike datagram: a NAT keepalive is the bare 0xFF octet on 4500", "[ike-io]") {
+  ike::Datagram d = datagram("192.0.2.1", 4500, "198.51.100.7", 4500, 0);
+  d.bytes = {0xff};
+  d.keepalive = true;
+  const auto p = encode(d);
+  REQUIRE(p.size() == 20 + 8 + 1);  // RFC 3948 2.3: no non-ESP marker
+  CHECK(p[28] == 0xff);
+  CHECK(loadBe16(p.data() + 24) == 9);
+  CHECK(udpChecksumOk(p));
+  // And it is what the receive side consumes as a keepalive.
+  CHECK(classifyIke(p, layoutOf(p)) == IkeRxKind::NatKeepalive);
+}
+
 TEST_CASE("ike datagram: classification of what arrives for us", "[ike-io]") {
   auto udpTo = [](uint16_t dport, std::vector<uint8_t> payload) {
     ike::Datagram d = datagram("192.0.2.2", 4500, "192.0.2.1", dport, 0);
