@@ -1,6 +1,7 @@
 #include "ike/engine/informational_task.hpp"
 
 #include "ike/engine/child_sa_setup.hpp"
+#include "ike/engine/ike_rekey_task.hpp"
 
 namespace ipsecgw::ike {
 
@@ -64,6 +65,12 @@ TaskStatus InformationalTask::buildR(Message& m) {
     return TaskStatus::Done;
   }
   if (deleteIke_) {
+    if (sa_.peerRekey) {
+      // 2.8.2 with our rekey still unanswered: the peer deletes the old SA
+      // only when its own new one won, so the children go there.
+      if (IkeSa* theirs = ctx_.registry->find(sa_.peerRekey->newSpi)) moveChildren(sa_, *theirs);
+      sa_.peerRekey.reset();
+    }
     // 1.4.1: the IKE SA and all its children go; the answer is empty.
     sa_.kill(sa_.supersededBy ? "rekeyed" : "deleted by peer");
     return TaskStatus::Done;

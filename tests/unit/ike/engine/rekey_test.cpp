@@ -175,8 +175,9 @@ TEST_CASE("IKE SA rekey by rekey_time, up to 10 % early", "[ike][engine][rekey]"
 }
 
 TEST_CASE("simultaneous IKE SA rekey: the SA with the lowest nonce is deleted by its initiator", "[ike][engine][rekey]") {
-  // iLowest: the initiator's nonces are all lower, so its exchange holds the
-  // lowest of the four and its new SA is the redundant one.
+  // iLowest: the initiator's nonces are all lower than the responder's, and
+  // of its two the Ni of its own exchange (drawn first) is the lower: its
+  // exchange holds the lowest of the four, its new SA is the redundant one.
   const bool iLowest = GENERATE(true, false);
   Harness h = established(noncesStartingWith(iLowest ? 0x10 : 0x90), noncesStartingWith(iLowest ? 0x90 : 0x10));
   const IkeSaInfo before = onlySa(*h.i);
@@ -369,4 +370,36 @@ TEST_CASE("a rekeyed IKE SA whose Delete never comes is deleted by the responder
   h.settle();
   CHECK(h.r->listSas().size() == 1);
   CHECK(onlySa(*h.r).children.size() == 1);
+}
+
+TEST_CASE("simultaneous IKE SA rekey, our response lost: the peer's Delete of the old SA hands the children over",
+          "[ike][engine][rekey]") {
+  // I's nonces are lower, its Ni of A the lowest: R's exchange (B) wins and
+  // R deletes the old SA.
+  Harness h = established(noncesStartingWith(0x10), noncesStartingWith(0x90));
+  const IkeSaInfo before = onlySa(*h.i);
+  std::string error;
+  REQUIRE(h.i->rekeyIke("site", h.now, error));
+  REQUIRE(h.r->rekeyIke("site", h.now, error));
+  auto fromI = h.i->takeOutgoing();
+  auto fromR = h.r->takeOutgoing();
+  deliver(h, *h.r, fromI);
+  deliver(h, *h.i, fromR);
+  auto responseToI = h.r->takeOutgoing();  // lost
+  REQUIRE(responseToI.size() == 1);
+  deliver(h, *h.r, h.i->takeOutgoing());  // B completes at R: R wins and deletes the old SA
+  auto del = h.r->takeOutgoing();
+  REQUIRE(del.size() == 1);
+  deliver(h, *h.i, del);
+  h.settle();
+  CHECK(eventsOf<ChildSaDown>(h.eventsI).empty());
+  for (const IkeSaInfo& s : h.i->listSas()) CHECK(s.spiI != before.spiI);
+  bool found = false;
+  for (const IkeSaInfo& s : h.i->listSas())
+    if (!s.children.empty()) {
+      found = true;
+      CHECK_FALSE(s.initiator);  // B's SA, R initiated it
+      CHECK(s.children[0].inboundSpi == before.children[0].inboundSpi);
+    }
+  CHECK(found);
 }
