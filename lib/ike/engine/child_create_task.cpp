@@ -42,7 +42,10 @@ TaskStatus ChildCreateTask::buildI(Message& m) {
   if (replaces_) {
     old = rekeyed();
     // Deleted meanwhile, or the peer's rekey of it came first.
-    if (!old || old->superseded || old->deleting) return TaskStatus::Failed;
+    if (!old || old->superseded || old->deleting) {
+      if (request_) ctx_.releaseInboundSpi(request_->inboundSpi);  // an INVALID_KE retry's
+      return TaskStatus::Failed;
+    }
     childIndex_ = old->childIndex;
   }
   if (!retryGroup_) {

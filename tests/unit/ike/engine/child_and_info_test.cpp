@@ -460,6 +460,11 @@ TEST_CASE("a replayed IKE_SA_INIT or IKE_AUTH after establishment changes nothin
   stray.bytes[8] ^= 0xff;  // SPIr
   const auto strayHeader = decodeHeader(stray.bytes);
   REQUIRE(strayHeader);
+  if (const char* dir = std::getenv("IKE_ENGINE_SEED_DIR")) {  // fuzz seed: answered with INVALID_IKE_SPI
+    std::ofstream f(std::string(dir) + "/unknown_spi_request.bin", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(stray.bytes.data()), static_cast<std::streamsize>(stray.bytes.size()));
+    REQUIRE(f.good());
+  }
   h.r->receive(Datagram(stray), h.now);
   CHECK(Harness::counter(*h.r, "unknown-spi") == 1);
   auto answer = h.r->takeOutgoing();

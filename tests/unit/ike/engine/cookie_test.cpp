@@ -5,6 +5,8 @@
 // nothing behind.
 #include "exchange_harness.hpp"
 
+#include <cstdlib>
+#include <fstream>
 #include <random>
 
 #include "ike/crypto/cookie.hpp"
@@ -76,6 +78,11 @@ TEST_CASE("cookie_threshold 0: every initiator goes through the COOKIE round tri
   REQUIRE(original);
   CHECK(std::vector<Payload>(m->payloads.begin() + 1, m->payloads.end()) == original->payloads);
 
+  if (const char* dir = std::getenv("IKE_ENGINE_SEED_DIR")) {  // fuzz seed (tests/fuzz/seeds/ike_engine)
+    std::ofstream f(std::string(dir) + "/ike_sa_init_with_cookie.bin", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(retry[0].bytes.data()), static_cast<std::streamsize>(retry[0].bytes.size()));
+    REQUIRE(f.good());
+  }
   h.r->receive(Harness::flip(retry[0]), h.now);
   CHECK(h.r->listSas().size() == 1);
   h.settle();
