@@ -360,7 +360,9 @@ void Worker::protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint
         continue;
       }
       decrementTtl(ip);
-      clampTcpMss(ip, m->data_len, static_cast<uint16_t>(innerMtu - (v4 ? 40 : 60)));
+      // Only TCP has an MSS; the key knows the protocol, so others skip the call.
+      if (keys[i].proto == ip::kProtoTcp)
+        clampTcpMss(ip, m->data_len, static_cast<uint16_t>(innerMtu - (v4 ? 40 : 60)));
       if (!tooBig) {
         enqueue(sa, m);
         continue;

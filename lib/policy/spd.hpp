@@ -62,7 +62,8 @@ class SpdBuilder {
   std::vector<Policy> policies_;  // in order of add()
 };
 
-// An immutable SPD on rte_acl: one ACL context per address family.
+// An immutable SPD on rte_acl: per address family one ACL context for keys
+// with ports and one for OPAQUE keys.
 //
 // Concurrency: after build() nothing changes; any number of threads may call
 // lookup()/lookupBurst() concurrently (rte_acl_classify only reads the
@@ -91,8 +92,9 @@ class Spd {
   Spd() = default;
 
   std::vector<Policy> policies_;  // evaluation order; ACL userdata = index + 1
-  rte_acl_ctx* v4_ = nullptr;     // nullptr when no IPv4 policy
-  rte_acl_ctx* v6_ = nullptr;     // nullptr when no IPv6 policy
+  // [0: IPv4, 1: IPv6][0: keys with ports, 1: OPAQUE keys] (spd.cpp); nullptr
+  // where no policy could match such a key.
+  rte_acl_ctx* ctx_[2][2] = {};
 };
 
 }  // namespace ipsecgw::policy
