@@ -36,6 +36,9 @@ class IkeControl {
   // Removes what is still installed (its counters join the retired ones).
   void removeAllChildSas() { childSas_->removeAll(); }
   IkeReport report() const;
+  // For the control socket's list-sas / initiate / terminate. Actions taken
+  // through it reach the data plane through the same service loop.
+  ike::Engine& engine() { return *engine_; }
 
  private:
   IkeControl() = default;

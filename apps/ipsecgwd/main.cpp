@@ -219,6 +219,7 @@ int main(int argc, char** argv) {
             return now;
           };
           if (ike) view.ikeReport = [&] { return ike->report(); };
+          if (ike) view.ike = &ike->engine();
           view.log = [](const std::string& line) { std::fprintf(stderr, "ipsecgwd: %s\n", line.c_str()); };
           control::ServerPtr cli;
           if (!o.control.socketPath.empty() &&

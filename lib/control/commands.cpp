@@ -140,7 +140,9 @@ Handler makeCommandHandler(GatewayView& view) {
     }
     std::string known;
     for (const auto& c : kCommands) known += (known.empty() ? "" : ", ") + std::string(c.name);
-    return unexpected("unknown command \"" + r.command + "\" (known: " + known + ")");
+    // Echo at most a line's worth of what the client sent.
+    const std::string shown = r.command.size() > 64 ? r.command.substr(0, 64) + "..." : r.command;
+    return unexpected("unknown command \"" + shown + "\" (known: " + known + ")");
   };
 }
 
