@@ -31,6 +31,7 @@
 #include "crypto/engine_factory.hpp"
 #include "dataplane/gateway_builder.hpp"
 #include "dataplane/worker.hpp"
+#include "eal/command_line.hpp"
 #include "eal/eal_runtime.hpp"
 #include "ike_control.hpp"
 #include "stats_report.hpp"
@@ -60,12 +61,7 @@ int fail(const std::string& msg) {
 
 bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
   // Everything after "--" belongs to the EAL.
-  int split = argc;
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--") {
-      split = i;
-      break;
-    }
+  const eal::SplitCommandLine split = eal::splitAtDoubleDash(argc, argv);
   po::options_description desc("ipsecgwd --config FILE [options] -- EAL-ARGS");
   bool noBackoff = false;
   std::string controlGroup;
@@ -86,7 +82,7 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
       "control-group", po::value(&controlGroup), "group whose members may use the control socket besides root");
   try {
     po::variables_map vm;
-    po::store(po::parse_command_line(split, argv, desc), vm);
+    po::store(po::parse_command_line(split.ownArgc, argv, desc), vm);
     po::notify(vm);
     if (vm.count("help")) {
       std::cout << desc << "\n";
@@ -107,8 +103,7 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
     return false;
   }
   o.idleBackoff = !noBackoff;
-  o.ealArgs.push_back(argv[0]);
-  for (int i = split + 1; i < argc; ++i) o.ealArgs.push_back(argv[i]);
+  o.ealArgs = split.ealArgs;
   if (!controlGroup.empty()) {
     auto gid = control::lookupGroup(controlGroup);
     if (!gid) {
@@ -234,9 +229,12 @@ int main(int argc, char** argv) {
           // The IKE service polls every pass, so its timers run also while
           // the back-off sleeps (at most 1 ms per pass).
           while (!gStop) {
-            uint32_t work = worker.poll(nowMs());
-            if (ike) work += ike->poll(nowMs());
-            if (cli) work += cli->poll(nowMs());
+            // One clock read per pass: a TSC read and a division each time
+            // showed as 3-4% of the 64 B profile.
+            const uint64_t now = nowMs();
+            uint32_t work = worker.poll(now);
+            if (ike) work += ike->poll(now);
+            if (cli) work += cli->poll(now);
             backoff.after(work);
           }
           if (ike) {
@@ -245,7 +243,8 @@ int main(int argc, char** argv) {
             ike->terminateAll(nowMs());
             const uint64_t until = nowMs() + kIkeStopGraceMs;
             while (nowMs() < until && ike->anyIkeSa()) {
-              const uint32_t work = worker.poll(nowMs()) + ike->poll(nowMs());
+              const uint64_t now = nowMs();
+              const uint32_t work = worker.poll(now) + ike->poll(now);
               if (work == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
             }
             ike->removeAllChildSas();

@@ -36,6 +36,7 @@
 
 #include "crypto/engine_factory.hpp"
 #include "dataplane/mbuf_packet.hpp"
+#include "eal/command_line.hpp"
 #include "eal/eal_runtime.hpp"
 #include "esp/security_association.hpp"
 #include "frames.hpp"
@@ -77,12 +78,8 @@ struct Options {
 };
 
 bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
-  int split = argc;
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--") {
-      split = i;
-      break;
-    }
+  // Everything after "--" belongs to the EAL.
+  const eal::SplitCommandLine split = eal::splitAtDoubleDash(argc, argv);
   po::options_description desc("ipsecgw-trafficgen [options] -- EAL-ARGS");
   desc.add_options()("help,h", "this help")(
       "sizes", po::value(&o.sizes)->default_value(o.sizes),
@@ -106,7 +103,7 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
       "arp-target", po::value(&o.arpTarget), "the address the ARP request asks for (the gateway port's)");
   try {
     po::variables_map vm;
-    po::store(po::parse_command_line(split, argv, desc), vm);
+    po::store(po::parse_command_line(split.ownArgc, argv, desc), vm);
     po::notify(vm);
     if (vm.count("help")) {
       std::cout << desc << "\n";
@@ -117,8 +114,7 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
     exitCode = fail(e.what());
     return false;
   }
-  o.ealArgs.push_back(argv[0]);
-  for (int i = split + 1; i < argc; ++i) o.ealArgs.push_back(argv[i]);
+  o.ealArgs = split.ealArgs;
   return true;
 }
 
