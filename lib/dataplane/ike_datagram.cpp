@@ -118,8 +118,11 @@ uint32_t encodeIkeDatagram(const ike::Datagram& d, uint16_t ipv4Id, std::span<ui
   const uint32_t ipLen = v4 ? ip::kIpv4MinHeader : ip::kIpv6Header;
   const uint32_t udpLen = total - ipLen;
   if (total > out.size() || udpLen > UINT16_MAX) return 0;
+  const uint32_t markerLen = needsMarker(d) ? kMarkerLen : 0;
   uint8_t* p = out.data();
-  std::memset(p, 0, ipLen + ip::kUdpHeader + kMarkerLen);
+  // Headers and the non-ESP marker, if any, start zeroed; a keepalive has no
+  // marker and may be the last byte of the buffer.
+  std::memset(p, 0, ipLen + ip::kUdpHeader + markerLen);
   if (v4) {
     p[0] = 0x45;
     storeBe16(p + ip::kV4TotalLen, static_cast<uint16_t>(total));
@@ -143,7 +146,7 @@ uint32_t encodeIkeDatagram(const ike::Datagram& d, uint16_t ipv4Id, std::span<ui
   storeBe16(udp, d.local.port);
   storeBe16(udp + 2, d.remote.port);
   storeBe16(udp + 4, static_cast<uint16_t>(udpLen));
-  uint8_t* payload = udp + ip::kUdpHeader + (needsMarker(d) ? kMarkerLen : 0);  // marker bytes already zero
+  uint8_t* payload = udp + ip::kUdpHeader + markerLen;  // marker bytes already zero
   if (!d.bytes.empty()) std::memcpy(payload, d.bytes.data(), d.bytes.size());
   const uint16_t sum = v4 ? udpChecksumV4(p + ip::kV4Src, p + ip::kV4Dst, udp, udpLen)
                           : transportChecksumV6(p + ip::kV6Src, p + ip::kV6Dst, ip::kProtoUdp, udp, udpLen);
