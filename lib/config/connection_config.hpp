@@ -27,16 +27,30 @@ struct IkeSettings {
 };
 
 // An identity (RFC 7296 3.5). Typed by its form: an address is ID_IPV4_ADDR /
-// ID_IPV6_ADDR, "user@host" ID_RFC822_ADDR, anything else ID_FQDN;
-// "%any" on the remote side accepts whatever the peer claims (authentication
-// still has to succeed).
+// ID_IPV6_ADDR, "ATTR=value, ..." (an '=' in it) ID_DER_ASN1_DN, "user@host"
+// ID_RFC822_ADDR, anything else ID_FQDN; "%any" on the remote side accepts
+// whatever the peer claims (authentication still has to succeed).
 struct IdentityConfig {
-  enum class Type : uint8_t { Any, Ipv4, Ipv6, Fqdn, Email };
+  enum class Type : uint8_t { Any, Ipv4, Ipv6, Fqdn, Email, Dn };
   Type type = Type::Any;
-  std::string value;  // as written
+  std::string value;         // as written
+  std::vector<uint8_t> der{};  // Type::Dn: the DER Name
 };
 
-enum class AuthMethod : uint8_t { Psk };
+enum class AuthMethod : uint8_t { Psk, Pubkey };
+// When our certificate goes into IKE_AUTH (swanctl's send_cert).
+enum class SendCert : uint8_t { IfAsked, Always, Never };
+
+// auth = "pubkey" (RFC 7296 2.15 signatures, RFC 7427): what was read from
+// the files, checked to parse; lib/ike builds its objects from these.
+struct PubkeyConfig {
+  std::vector<std::vector<uint8_t>> certChain;  // DER: our certificate, then intermediates sent along
+  SecretBytes privateKeyPem;                    // from a file only root can read
+  std::vector<std::vector<uint8_t>> caCerts;    // DER: the CAs that vouch for the peer
+  std::vector<std::vector<uint8_t>> crls;       // CRL file contents (PEM or DER)
+  SendCert sendCert = SendCert::IfAsked;
+  bool rsaPss = false;  // sign with RSASSA-PSS instead of PKCS#1 v1.5 (RFC 7427 only)
+};
 enum class StartAction : uint8_t { None, Start, Trap };  // swanctl's start_action
 enum class DpdAction : uint8_t { Clear, Restart, Trap };
 
@@ -65,7 +79,8 @@ struct ConnectionConfig {
   IpAddress remoteAddress;  // the peer
   IdentityConfig localId, remoteId;
   AuthMethod auth = AuthMethod::Psk;
-  SecretBytes psk;  // never formatted, never returned by the CLI
+  SecretBytes psk;  // auth = psk; never formatted, never returned by the CLI
+  PubkeyConfig pubkey;  // auth = pubkey
   std::vector<std::string> ikeProposals;  // "aes128gcm16-prfsha256-x25519", most preferred first
   bool forceEncap = false;  // UDP-encapsulate ESP even without a NAT (swanctl encap = yes)
   uint32_t dpdDelayS = 30;  // 0: no liveness checks

@@ -5,10 +5,12 @@
 
 #include "config/key_material.hpp"
 #include "config/names.hpp"
+#include "config/pubkey_section.hpp"
 #include "config/sections.hpp"
 #include "config/spelling.hpp"
 #include "config/table_reader.hpp"
 #include "esp/replay_window.hpp"
+#include "ike/crypto/x509_certificate.hpp"
 #include "ike/proposal/proposal_keywords.hpp"
 
 namespace ipsecgw::config {
@@ -17,13 +19,14 @@ namespace {
 
 constexpr std::array<std::string_view, 4> kIkeKeys = {"retransmit_timeout", "retransmit_base", "retransmit_tries",
                                                       "cookie_threshold"};
-constexpr std::array<std::string_view, 13> kConnectionKeys = {
-    "local_addr", "remote_addr", "local",      "remote",     "psk",         "psk_file", "proposals",
-    "encap",      "dpd_delay",   "dpd_action", "rekey_time", "keyingtries", "children"};
+constexpr std::array<std::string_view, 21> kConnectionKeys = {
+    "local_addr", "remote_addr", "local",      "remote",     "auth",        "psk",      "psk_file",
+    "proposals",  "encap",       "dpd_delay",  "dpd_action", "rekey_time",  "keyingtries", "children",
+    kPubkeyKeys[0], kPubkeyKeys[1], kPubkeyKeys[2], kPubkeyKeys[3], kPubkeyKeys[4], kPubkeyKeys[5], kPubkeyKeys[6]};
 constexpr std::array<std::string_view, 2> kEndKeys = {"id", "auth"};
 constexpr std::array<std::string_view, 7> kChildKeys = {"local_ts",   "remote_ts",  "esp_proposals", "mode",
                                                         "start_action", "rekey_time", "replay_window"};
-constexpr std::array<std::string_view, 1> kAuthNames = {"psk"};
+constexpr std::array<std::string_view, 2> kAuthNames = {"psk", "pubkey"};
 constexpr std::array<std::string_view, 2> kModeNames = {"tunnel", "transport"};
 constexpr std::array<std::string_view, 3> kStartNames = {"none", "start", "trap"};
 constexpr std::array<std::string_view, 3> kDpdActionNames = {"clear", "restart", "trap"};
@@ -50,6 +53,12 @@ IdentityConfig parseIdentity(std::string_view text, bool remote, const TableRead
     id.type = IdentityConfig::Type::Any;
   } else if (auto a = IpAddress::parse(text)) {
     id.type = a->isV4() ? IdentityConfig::Type::Ipv4 : IdentityConfig::Type::Ipv6;
+  } else if (text.find('=') != std::string_view::npos) {
+    // strongSwan's rule: an '=' makes it a distinguished name.
+    auto der = ike::parseDistinguishedName(text);
+    if (!der) r.fail("id", "distinguished name " + quoted(text) + ": " + der.error());
+    id.type = IdentityConfig::Type::Dn;
+    id.der = std::move(*der);
   } else if (text.find('@') != std::string_view::npos && !text.starts_with('@')) {
     id.type = IdentityConfig::Type::Email;
   } else {
@@ -61,16 +70,33 @@ IdentityConfig parseIdentity(std::string_view text, bool remote, const TableRead
   return id;
 }
 
-// local = { id = "...", auth = "psk" }. Each id defaults to that end's
-// address, as in strongSwan: what a site-to-site peer sends unless told
-// otherwise.
-IdentityConfig parseEnd(const TableReader& conn, std::string_view key, const IpAddress& address, bool remote) {
+// local = { id = "...", auth = "psk" }: the id as given, or nullopt.
+std::optional<IdentityConfig> parseEnd(const TableReader& conn, std::string_view key, bool remote) {
   auto r = conn.optionalTable(key, kEndKeys);
-  IdentityConfig id{address.isV4() ? IdentityConfig::Type::Ipv4 : IdentityConfig::Type::Ipv6, address.toString()};
-  if (!r) return id;
-  r->optionalChoice<AuthMethod>("auth", kAuthNames, "auth method");
-  if (auto text = r->optionalText("id")) id = parseIdentity(*text, remote, *r);
-  return id;
+  if (!r) return std::nullopt;
+  if (auto text = r->optionalText("id")) return parseIdentity(*text, remote, *r);
+  return std::nullopt;
+}
+
+// auth = "psk" | "pubkey" for the connection; local.auth and remote.auth
+// (swanctl's places) may say the same, not something else: both ends
+// authenticate the same way here.
+AuthMethod parseAuth(const TableReader& conn) {
+  std::optional<AuthMethod> method = conn.optionalChoice<AuthMethod>("auth", kAuthNames, "auth method");
+  for (std::string_view end : {"local", "remote"}) {
+    auto r = conn.optionalTable(end, kEndKeys);
+    if (!r) continue;
+    auto endMethod = r->optionalChoice<AuthMethod>("auth", kAuthNames, "auth method");
+    if (!endMethod) continue;
+    if (method && *method != *endMethod)
+      r->fail("auth", "differs from the connection's auth: both ends use one method (psk or pubkey)");
+    method = endMethod;
+  }
+  return method.value_or(AuthMethod::Psk);
+}
+
+IdentityConfig addressIdentity(const IpAddress& a) {
+  return {a.isV4() ? IdentityConfig::Type::Ipv4 : IdentityConfig::Type::Ipv6, a.toString(), {}};
 }
 
 std::optional<uint16_t> parseNumber(std::string_view text) {
@@ -155,11 +181,6 @@ ChildConfig parseChild(std::string_view name, const TableReader& r) {
   return c;
 }
 
-std::string resolvePath(std::string_view path, const ParseContext& ctx) {
-  if (path.starts_with('/') || ctx.baseDir.empty()) return std::string(path);
-  return ctx.baseDir + "/" + std::string(path);
-}
-
 SecretBytes parsePsk(const TableReader& r, ParseContext& ctx) {
   if (r.has("psk") && r.has("psk_file")) r.fail("psk_file", "give either psk or psk_file, not both");
   if (r.has("psk")) {
@@ -171,7 +192,7 @@ SecretBytes parsePsk(const TableReader& r, ParseContext& ctx) {
     return std::move(*psk);
   }
   if (!r.has("psk_file")) r.failTable("missing psk or psk_file (auth = \"psk\")");
-  std::string path = resolvePath(r.text("psk_file"), ctx);
+  std::string path = ctx.resolve(r.text("psk_file"));
   SecretBytes psk;
   std::string error;
   if (!readPskFile(path, psk, error)) r.fail("psk_file", error);
@@ -198,8 +219,9 @@ ConnectionConfig parseConnection(std::string_view name, const TableReader& r, co
   // IKE is received and sent by the gateway itself on a port address.
   if (!isPortAddress(c.localAddress, ports))
     r.fail("local_addr", c.localAddress.toString() + " is not the address of any port");
-  c.localId = parseEnd(r, "local", c.localAddress, false);
-  c.remoteId = parseEnd(r, "remote", c.remoteAddress, true);
+  c.auth = parseAuth(r);
+  std::optional<IdentityConfig> localId = parseEnd(r, "local", false);
+  std::optional<IdentityConfig> remoteId = parseEnd(r, "remote", true);
   c.ikeProposals = parseProposals(r, "proposals", ProposalKind::Ike);
   c.forceEncap = r.optionalBool("encap").value_or(false);
   c.dpdDelayS = r.optionalInteger<uint32_t>("dpd_delay", 0).value_or(c.dpdDelayS);
@@ -214,7 +236,22 @@ ConnectionConfig parseConnection(std::string_view name, const TableReader& r, co
   }
   if (c.children.empty()) r.failTable("a connection needs at least one child: [connections." + c.name + ".children.NAME]");
   // Last, so that a table with other mistakes never opens a key file.
-  c.psk = parsePsk(r, ctx);
+  if (c.auth == AuthMethod::Psk) {
+    for (std::string_view key : kPubkeyKeys) r.forbid(key, "is for auth = \"pubkey\"; this connection uses a psk");
+    c.psk = parsePsk(r, ctx);
+    // Each id defaults to that end's address, as in strongSwan: what a
+    // site-to-site peer sends unless told otherwise.
+    c.localId = localId.value_or(addressIdentity(c.localAddress));
+    c.remoteId = remoteId.value_or(addressIdentity(c.remoteAddress));
+    return c;
+  }
+  for (std::string_view key : {"psk", "psk_file"}) r.forbid(key, "is for auth = \"psk\"; this connection uses pubkey");
+  c.pubkey = parsePubkey(r, ctx);
+  // With certificates strongSwan's defaults: we are our certificate's
+  // subject, the peer whoever the trusted CAs vouch for (%any).
+  c.localId = localId ? std::move(*localId) : certificateIdentity(c.pubkey);
+  checkCertificateNames(r, c.localId, c.pubkey);
+  c.remoteId = remoteId.value_or(IdentityConfig{IdentityConfig::Type::Any, "%any", {}});
   return c;
 }
 

@@ -17,6 +17,8 @@ namespace {
 
 // A key file holds one line of hex; anything near this size is not one.
 constexpr size_t kMaxKeyFileBytes = 4096;
+// A PEM private key: RSA 8192 is about 6.4 KB; chains do not belong here.
+constexpr size_t kMaxPemKeyFileBytes = 16384;
 // The shortest KEYMAT of any transform is 16 bytes (aes128gmac: 16 + 4 salt;
 // null-sha256: 32): shorter hex is not worth hiding.
 constexpr size_t kMinKeyBytes = 16;
@@ -106,7 +108,7 @@ namespace {
 // into the secret; `what` names the expected content in messages.
 template <class Decode>
 bool readSecretFile(const std::string& path, SecretBytes& out, std::string& error, std::string_view what,
-                    Decode decode) {
+                    bool firstLineOnly, size_t maxBytes, Decode decode) {
   // O_NONBLOCK: a FIFO planted at the path must not hang the daemon in
   // open(); it is refused below as not a regular file.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -130,13 +132,16 @@ bool readSecretFile(const std::string& path, SecretBytes& out, std::string& erro
     error = "key file " + quoted(path) + " is accessible by group or others (mode " + mode + "); chmod 600 it";
     return false;
   }
-  if (static_cast<uint64_t>(st.st_size) > kMaxKeyFileBytes) {
-    error = "key file " + quoted(path) + " is larger than " + std::to_string(kMaxKeyFileBytes) +
-            " bytes; expected one line of " + std::string(what);
+  if (static_cast<uint64_t>(st.st_size) > maxBytes) {
+    error = "key file " + quoted(path) + " is larger than " + std::to_string(maxBytes) + " bytes; expected " +
+            (firstLineOnly ? "one line of " : "") + std::string(what);
     return false;
   }
 
-  std::array<char, kMaxKeyFileBytes> buf;
+  // One buffer, sized up front (no reallocation leaves copies behind) and
+  // wiped when it goes, on every path.
+  SecretBytes buffer(maxBytes);
+  auto buf = buffer.mutableView();
   size_t len = 0;
   bool ok = true;
   while (len < buf.size()) {
@@ -151,28 +156,35 @@ bool readSecretFile(const std::string& path, SecretBytes& out, std::string& erro
     len += static_cast<size_t>(r);
   }
   if (ok) {
-    std::string_view text(buf.data(), len);
-    std::optional<SecretBytes> decoded = decode(text.substr(0, text.find('\n')));
+    std::string_view text(reinterpret_cast<const char*>(buf.data()), len);
+    std::optional<SecretBytes> decoded = decode(firstLineOnly ? text.substr(0, text.find('\n')) : text);
     if (!decoded || decoded->empty()) {
-      error = "the first line of key file " + quoted(path) + " is not " + std::string(what) + " (content not shown)";
+      error = std::string(firstLineOnly ? "the first line of key file " : "key file ") + quoted(path) + " is not " +
+              std::string(what) + " (content not shown)";
       ok = false;
     } else {
       out = std::move(*decoded);
     }
   }
-  // Single exit for the buffer: wiped on success and on failure alike.
-  secureWipe(buf.data(), buf.size());
   return ok;
 }
 
 }  // namespace
 
 bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error) {
-  return readSecretFile(path, out, error, "hex KEYMAT", decodeHexSecret);
+  return readSecretFile(path, out, error, "hex KEYMAT", true, kMaxKeyFileBytes, decodeHexSecret);
 }
 
 bool readPskFile(const std::string& path, SecretBytes& out, std::string& error) {
-  return readSecretFile(path, out, error, "a pre-shared key", decodePsk);
+  return readSecretFile(path, out, error, "a pre-shared key", true, kMaxKeyFileBytes, decodePsk);
+}
+
+bool readPrivateKeyFile(const std::string& path, SecretBytes& out, std::string& error) {
+  return readSecretFile(path, out, error, "a PEM private key", false, kMaxPemKeyFileBytes,
+                        [](std::string_view t) -> std::optional<SecretBytes> {
+                          if (t.empty()) return std::nullopt;
+                          return SecretBytes(std::span(reinterpret_cast<const uint8_t*>(t.data()), t.size()));
+                        });
 }
 
 size_t keymatLength(esp::Transform t) {

@@ -38,6 +38,10 @@ bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error);
 // The same checks for a file whose first line is a PSK (decodePsk).
 bool readPskFile(const std::string& path, SecretBytes& out, std::string& error);
 
+// The same checks (regular file, mode & 077 == 0) for a PEM private key
+// (auth = "pubkey"): the whole file, up to 16 KiB, into `out`.
+bool readPrivateKeyFile(const std::string& path, SecretBytes& out, std::string& error);
+
 // Bytes of KEYMAT `t` takes: cipher key || salt || integrity key.
 size_t keymatLength(esp::Transform t);
 

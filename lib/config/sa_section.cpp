@@ -43,11 +43,6 @@ bool isPortAddress(const IpAddress& a, const std::vector<PortConfig>& ports) {
   return false;
 }
 
-std::string resolvePath(std::string_view path, const ParseContext& ctx) {
-  if (path.starts_with('/') || ctx.baseDir.empty()) return std::string(path);
-  return ctx.baseDir + "/" + std::string(path);
-}
-
 // Exactly one of key (inline hex) and key_file, of the transform's length.
 SecretBytes parseKeymat(const TableReader& r, esp::Transform transform, ParseContext& ctx) {
   if (r.has("key") && r.has("key_file")) r.fail("key_file", "give either key or key_file, not both");
@@ -64,7 +59,7 @@ SecretBytes parseKeymat(const TableReader& r, esp::Transform transform, ParseCon
   std::string_view path = r.text("key_file");
   if (looksLikeKeyMaterial(path))
     r.fail("key_file", "this looks like key material, not a path (value not shown); an inline key goes in key");
-  std::string resolved = resolvePath(path, ctx);
+  std::string resolved = ctx.resolve(path);
   SecretBytes key;
   std::string error;
   if (!readKeyFile(resolved, key, error)) r.fail("key_file", error);

@@ -25,6 +25,12 @@ struct ParseContext {
   std::string baseDir;         // relative key_file paths start here ("" = cwd)
   bool sourceShared = false;   // the config file is readable by group or others
   std::vector<std::pair<Where, std::string>> notes;
+
+  // A file named in the config: relative paths start at baseDir.
+  std::string resolve(std::string_view path) const {
+    if (path.starts_with('/') || baseDir.empty()) return std::string(path);
+    return baseDir + "/" + std::string(path);
+  }
 };
 
 // Names of enumerators, index = enumerator value.
