@@ -189,7 +189,7 @@ json listConnsResult(const GatewayView& v) {
                      {"remote_address", c.remoteAddress.toString()},
                      {"local_id", c.localId.value},
                      {"remote_id", c.remoteId.value},
-                     {"auth", "psk"},
+                     {"auth", c.auth == config::AuthMethod::Pubkey ? "pubkey" : "psk"},
                      {"ike_proposals", c.ikeProposals},
                      {"force_encap", c.forceEncap},
                      {"dpd_delay_s", c.dpdDelayS},

@@ -144,6 +144,12 @@ EngineImpl::EngineImpl(const config::IkeSettings& settings, std::vector<config::
         if (auto p = parseEspProposal(k)) esp.push_back(std::move(*p));
       e.espProposals.push_back(std::move(esp));
     }
+    if (c.auth == config::AuthMethod::Pubkey) {
+      // The config layer parsed these files; a failure here leaves the
+      // connection without credentials, and its IKE_AUTH fails (counted).
+      std::string error;
+      e.credentials = loadCredentials(c.pubkey, error);
+    }
     e.config = std::move(c);
     ctx_.connections.push_back(std::move(e));
   }

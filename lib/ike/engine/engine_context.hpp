@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/connection_config.hpp"
+#include "ike/engine/authenticator.hpp"
 #include "ike/crypto/crypto_error.hpp"
 #include "util/expected.hpp"
 #include "ike/engine/engine_counters.hpp"
@@ -25,6 +26,7 @@ struct ConnectionEntry {
   config::ConnectionConfig config;
   std::vector<Proposal> ikeProposals;
   std::vector<std::vector<Proposal>> espProposals;  // parallel to config.children
+  PubkeyCredentialsPtr credentials;                 // auth = pubkey: certificates and key, loaded once
 };
 
 struct IkeSa;

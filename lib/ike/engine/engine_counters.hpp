@@ -31,6 +31,10 @@ namespace ipsecgw::ike {
   X(BadResponse, "bad-response", "response does not fit our request (proposal, SPI, TS)")          \
   X(IdMismatch, "id-mismatch", "peer identity differs from the configured remote id")               \
   X(AuthFailed, "auth-failed", "AUTH payload did not verify")                                       \
+  X(NoPeerCert, "no-peer-cert", "auth = pubkey but the peer sent no X.509 CERT payload")           \
+  X(CertUntrusted, "cert-untrusted", "peer certificate not verified up to a trusted CA, expired or revoked") \
+  X(CertIdMismatch, "cert-id-mismatch", "peer certificate does not vouch for the peer's ID payload") \
+  X(CertSent, "cert-sent", "our certificate sent in IKE_AUTH (send_cert)")                            \
   X(PeerRefused, "peer-refused", "peer answered with an error notify")                              \
   X(ChildFailed, "child-failed", "CHILD_SA not created (proposal, TS or mode)")                    \
   X(TsUnacceptable, "ts-unacceptable", "traffic selectors have no intersection with the config")    \

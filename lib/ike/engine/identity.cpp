@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ike/crypto/x509_certificate.hpp"
+
 namespace ipsecgw::ike {
 
 namespace {
@@ -29,6 +31,12 @@ IdPayload idPayloadFor(const config::IdentityConfig& id, const IpAddress& fallba
       p.data.assign(id.value.begin(), id.value.end());
       return p;
     }
+    case T::Dn: {
+      IdPayload p;
+      p.type = IdType::DerAsn1Dn;
+      p.data = id.der;
+      return p;
+    }
   }
   return addressId(fallback);
 }
@@ -43,7 +51,22 @@ Bytes idPayloadBody(const IdPayload& id) {
 bool idMatches(const config::IdentityConfig& expected, const IdPayload& got) {
   if (expected.type == config::IdentityConfig::Type::Any) return true;
   IdPayload want = idPayloadFor(expected, IpAddress{});
-  return want.type == got.type && want.data == got.data;
+  if (want.type != got.type) return false;
+  // Two encodings of one DN (PrintableString or UTF8String, spacing) are
+  // the same name (RFC 5280 7.1).
+  if (want.type == IdType::DerAsn1Dn) return distinguishedNamesEqual(want.data, got.data);
+  return want.data == got.data;
+}
+
+std::optional<CertIdKind> certIdKind(IdType t) {
+  switch (t) {
+    case IdType::Ipv4Addr: return CertIdKind::Ipv4;
+    case IdType::Ipv6Addr: return CertIdKind::Ipv6;
+    case IdType::Fqdn: return CertIdKind::Fqdn;
+    case IdType::Rfc822Addr: return CertIdKind::Email;
+    case IdType::DerAsn1Dn: return CertIdKind::Dn;
+    default: return std::nullopt;
+  }
 }
 
 }  // namespace ipsecgw::ike

@@ -1,6 +1,6 @@
 #include "ike/engine/ike_auth_task.hpp"
 
-#include "ike/crypto/psk_auth.hpp"
+#include "ike/engine/authenticator.hpp"
 #include "ike/engine/identity.hpp"
 #include "ike/engine/task_manager.hpp"
 
@@ -10,18 +10,6 @@ namespace {
 NotifyPayload notify(NotifyType type) { return NotifyPayload{ProtocolId::None, {}, type, {}}; }
 }  // namespace
 
-// AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <our IKE_SA_INIT message> | <peer's nonce> | prf(SK_p, IDx'))
-std::optional<Bytes> IkeAuthTask::ourAuth(const IdPayload& id) const {
-  const bool i = sa_.initiator;
-  auto auth = computePskAuth(sa_.prf, sa_.config().psk.view(), i ? sa_.initRequest : sa_.initResponse,
-                             i ? sa_.nr : sa_.ni, i ? sa_.skPi.view() : sa_.skPr.view(), idPayloadBody(id));
-  if (!auth) {
-    ctx_.count(EngineCounter::CryptoFailure);
-    return std::nullopt;
-  }
-  return std::move(*auth);
-}
-
 void IkeAuthTask::established() {
   sa_.state = IkeSaState::Established;
   sa_.establishedMs = ctx_.nowMs;
@@ -30,19 +18,21 @@ void IkeAuthTask::established() {
   ctx_.events.emplace_back(IkeSaUp{sa_.id, sa_.config().name, sa_.local, sa_.remote});
 }
 
+// HDR, SK {IDi, [CERT+], [N(INITIAL_CONTACT)], [CERTREQ], [IDr], AUTH, ...}
 TaskStatus IkeAuthTask::buildI(Message& m) {
   const auto& cfg = sa_.config();
   IdPayload idi = idPayloadFor(cfg.localId, sa_.local.address);
-  auto auth = ourAuth(idi);
+  m.add(PayloadType::IDi, idi);
+  auto auth = addOurAuth(m, sa_, ctx_.counters, idi);  // the CERTs go in here
   if (!auth) {
     sa_.kill("crypto failure");
     return TaskStatus::Failed;
   }
-  m.add(PayloadType::IDi, idi);
   if (sa_.initialContact) m.add(notify(NotifyType::InitialContact));
+  addCertReq(m, sa_);
   if (cfg.remoteId.type != config::IdentityConfig::Type::Any)
     m.add(PayloadType::IDr, idPayloadFor(cfg.remoteId, sa_.remote.address));
-  m.add(AuthPayload{AuthMethod::SharedKeyMic, std::move(*auth)});
+  m.add(std::move(*auth));
   if (firstChild_) {
     request_ = makeChildRequest(sa_, ctx_, *firstChild_, false);
     if (request_) addChildRequest(m, *request_);
@@ -63,18 +53,8 @@ TaskStatus IkeAuthTask::processI(const Message& m, ByteView) {
     sa_.kill(n ? std::string(name(n->type)) : "bad IKE_AUTH response");
     return TaskStatus::Failed;
   }
-  const auto& cfg = sa_.config();
-  if (!idMatches(cfg.remoteId, *idr)) {
-    ctx_.count(EngineCounter::IdMismatch);
-    releaseSpi();
-    sa_.tasks->notifyAndForget(NotifyType::AuthenticationFailed);
-    sa_.kill("AUTHENTICATION_FAILED");
-    return TaskStatus::Failed;
-  }
-  if (auth->method != AuthMethod::SharedKeyMic ||
-      !verifyPskAuth(sa_.prf, cfg.psk.view(), sa_.initResponse, sa_.ni, sa_.skPr.view(), idPayloadBody(*idr),
-                     auth->data)) {
-    ctx_.count(EngineCounter::AuthFailed);
+  if (auto failure = checkPeerAuth(sa_, m, *idr, *auth)) {
+    ctx_.count(*failure);
     releaseSpi();
     sa_.tasks->notifyAndForget(NotifyType::AuthenticationFailed);
     sa_.kill("AUTHENTICATION_FAILED");
@@ -105,15 +85,9 @@ TaskStatus IkeAuthTask::processR(const Message& m, ByteView) {
     ctx_.count(EngineCounter::MissingPayload);
     return TaskStatus::Failed;
   }
-  const auto& cfg = sa_.config();
-  if (!idMatches(cfg.remoteId, *idi)) {
-    ctx_.count(EngineCounter::IdMismatch);
-    return TaskStatus::Failed;
-  }
-  if (auth->method != AuthMethod::SharedKeyMic ||
-      !verifyPskAuth(sa_.prf, cfg.psk.view(), sa_.initRequest, sa_.nr, sa_.skPi.view(), idPayloadBody(*idi),
-                     auth->data)) {
-    ctx_.count(EngineCounter::AuthFailed);
+  notePeerPayloads(sa_, m);  // its CERTREQ decides send_cert = ifasked
+  if (auto failure = checkPeerAuth(sa_, m, *idi, *auth)) {
+    ctx_.count(*failure);
     return TaskStatus::Failed;
   }
   authenticated_ = true;
@@ -137,15 +111,17 @@ TaskStatus IkeAuthTask::buildR(Message& m) {
   }
   const auto& cfg = sa_.config();
   IdPayload idr = idPayloadFor(cfg.localId, sa_.local.address);
-  auto auth = ourAuth(idr);
+  Message signedPart;  // IDr, [CERT+]: built aside, so that a failure answers with the notify alone
+  signedPart.add(PayloadType::IDr, idr);
+  auto auth = addOurAuth(signedPart, sa_, ctx_.counters, idr);
   if (!auth) {
     m.add(notify(NotifyType::AuthenticationFailed));
     if (agreement_) ctx_.releaseInboundSpi(agreement_->inboundSpi);
     sa_.kill("crypto failure");
     return TaskStatus::Failed;
   }
-  m.add(PayloadType::IDr, idr);
-  m.add(AuthPayload{AuthMethod::SharedKeyMic, std::move(*auth)});
+  for (Payload& p : signedPart.payloads) m.payloads.push_back(std::move(p));
+  m.add(std::move(*auth));
   established();
   if (agreement_) {
     if (establishChild(sa_, ctx_, *agreement_, false, {}, sa_.ni, sa_.nr)) {

@@ -1,6 +1,8 @@
-// IKE_AUTH with a pre-shared key (RFC 7296 1.2, 2.15) and the first CHILD_SA:
-//   HDR, SK {IDi, [N(INITIAL_CONTACT)], [IDr], AUTH, [N(USE_TRANSPORT_MODE)], SAi2, TSi, TSr}  -->
-//                  <--  HDR, SK {IDr, AUTH, [N(USE_TRANSPORT_MODE)], SAr2, TSi, TSr}
+// IKE_AUTH (RFC 7296 1.2, 2.15) with a pre-shared key or certificates
+// (authenticator.hpp) and the first CHILD_SA:
+//   HDR, SK {IDi, [CERT+], [N(INITIAL_CONTACT)], [CERTREQ], [IDr], AUTH,
+//            [N(USE_TRANSPORT_MODE)], SAi2, TSi, TSr}  -->
+//                  <--  HDR, SK {IDr, [CERT+], AUTH, [N(USE_TRANSPORT_MODE)], SAr2, TSi, TSr}
 // A refused CHILD_SA (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE) leaves the IKE SA
 // up (2.21.3): the responder answers IDr, AUTH, N(error). A wrong AUTH or
 // identity: the responder answers N(AUTHENTICATION_FAILED) and drops the
@@ -30,7 +32,6 @@ class IkeAuthTask final : public Task {
   TaskStatus buildR(Message& m) override;
 
  private:
-  std::optional<Bytes> ourAuth(const IdPayload& id) const;
   void established();
 
   std::optional<size_t> firstChild_;

@@ -2,6 +2,7 @@
 
 #include "ike/crypto/random.hpp"
 #include "ike/crypto/sk_cipher_factory.hpp"
+#include "ike/engine/authenticator.hpp"
 #include "ike/engine/nat_detection.hpp"
 #include "ike/proposal/proposal_selection.hpp"
 #include "util/byte_order.hpp"
@@ -99,7 +100,8 @@ bool IkeInitTask::deriveKeys(ByteView peerKe, CryptoError& error) {
   return true;
 }
 
-// HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)
+// HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP),
+//   [N(SIGNATURE_HASH_ALGORITHMS)]
 TaskStatus IkeInitTask::buildI(Message& m) {
   const auto& ours = sa_.connection->ikeProposals;
   if (!group_) group_ = firstGroup(ours);
@@ -131,6 +133,7 @@ TaskStatus IkeInitTask::buildI(Message& m) {
   m.add(KePayload{static_cast<uint16_t>(*group_), ke_->publicValue()});
   m.add(NoncePayload{sa_.ni});
   addNatDetection(m);
+  addInitPayloads(m, sa_);
   return TaskStatus::NeedMore;
 }
 
@@ -209,6 +212,7 @@ TaskStatus IkeInitTask::processI(const Message& m, ByteView raw) {
   }
   sa_.initResponse.assign(raw.begin(), raw.end());
   checkNatDetection(m);
+  notePeerPayloads(sa_, m);
   // 2.23: behind a NAT (or forced) the initiator continues on port 4500.
   if (sa_.natDetected()) {
     sa_.local.port = kNatTPort;
@@ -268,10 +272,12 @@ TaskStatus IkeInitTask::processR(const Message& m, ByteView raw) {
     return TaskStatus::Failed;
   }
   checkNatDetection(m);
+  notePeerPayloads(sa_, m);
   return TaskStatus::Done;
 }
 
-// HDR, SAr1, KEr, Nr, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)
+// HDR, SAr1, KEr, Nr, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP),
+//   [N(SIGNATURE_HASH_ALGORITHMS), CERTREQ]
 // or HDR, N(error)
 TaskStatus IkeInitTask::buildR(Message& m) {
   if (error_) {
@@ -289,6 +295,7 @@ TaskStatus IkeInitTask::buildR(Message& m) {
   m.add(KePayload{static_cast<uint16_t>(*group_), keData_});
   m.add(NoncePayload{sa_.nr});
   addNatDetection(m);
+  addInitPayloads(m, sa_);
   return TaskStatus::Done;
 }
 

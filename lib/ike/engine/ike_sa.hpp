@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ike/crypto/key_derivation.hpp"
+#include "ike/crypto/signature_auth.hpp"
 #include "ike/engine/engine_context.hpp"
 #include "ike/sk_cipher.hpp"
 #include "ike/wire/message.hpp"
@@ -79,6 +80,10 @@ struct IkeSa {
   Bytes initRequest, initResponse;  // RealMessage1/2 for AUTH (2.15)
   bool natLocal = false, natRemote = false;  // a NAT in front of us / of the peer (2.23)
   bool initialContact = false;               // received in IKE_AUTH
+  // auth = pubkey: the peer's N(SIGNATURE_HASH_ALGORITHMS) (RFC 7427 4;
+  // nullopt: it sent none) and whether it sent a CERTREQ (3.7).
+  std::optional<std::vector<SignatureHash>> peerSignatureHashes;
+  bool peerCertReq = false;
 
   // IKE SA rekey (1.3.2, 2.18).
   uint64_t rekeyAtMs = 0;       // 0: no time-based rekey
