@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cctype>
 #include <cstring>
 
 namespace ipsecgw::ike {
@@ -162,8 +163,13 @@ Expected<std::vector<uint8_t>, std::string> parseDistinguishedName(std::string_v
     std::string value(trim(rdn.substr(eq + 1)));
     if (value.empty()) return unexpected("empty value for " + attr);
     if (OBJ_txt2nid(attr.c_str()) == NID_undef) {
+      // "cn" for "CN": OpenSSL's short names are upper case.
+      for (char& ch : attr) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       ERR_clear_error();
-      return unexpected("unknown DN attribute \"" + attr + "\"");
+      if (OBJ_txt2nid(attr.c_str()) == NID_undef) {
+        ERR_clear_error();
+        return unexpected("unknown DN attribute \"" + std::string(trim(rdn.substr(0, eq))) + "\"");
+      }
     }
     if (!X509_NAME_add_entry_by_txt(name.get(), attr.c_str(), MBSTRING_UTF8,
                                     reinterpret_cast<const unsigned char*>(value.data()),
