@@ -8,13 +8,14 @@ ConfigSnapshot snapshotConfig(const config::GatewayConfig& config) {
   for (const auto& sa : config.sas)
     (sa.direction == esp::Direction::Outbound ? s.outboundSaNames : s.inboundSaNames).push_back(sa.name);
   for (const auto& p : config.policies) s.policies.push_back({p.policy.id, p.name, p.direction, p.saName});
-  // Field by field: ConnectionConfig also holds the PSK, which stays behind.
+  // Field by field: ConnectionConfig also holds the PSK and the private key, which stay behind.
   for (const auto& c : config.connections) {
     ConnectionSummary cs{.name = c.name,
                          .localAddress = c.localAddress,
                          .remoteAddress = c.remoteAddress,
                          .localId = c.localId,
                          .remoteId = c.remoteId,
+                         .auth = c.auth,
                          .ikeProposals = c.ikeProposals,
                          .forceEncap = c.forceEncap,
                          .dpdDelayS = c.dpdDelayS,

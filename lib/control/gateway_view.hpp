@@ -35,6 +35,7 @@ struct ConnectionSummary {
   std::string name;
   IpAddress localAddress, remoteAddress;
   config::IdentityConfig localId, remoteId;
+  config::AuthMethod auth = config::AuthMethod::Psk;
   std::vector<std::string> ikeProposals;
   bool forceEncap = false;
   uint32_t dpdDelayS = 0;

@@ -32,11 +32,14 @@ from . import vici_raw
 
 CHARON = "/usr/lib/ipsec/charon"
 PLUGINS = "kdf openssl nonce random kernel-libipsec kernel-netlink socket-default vici"
+# For certificates: PEM files, X.509 and CRL parsing, the trust chain and
+# revocation checks (libstrongswan-standard-plugins has them all).
+PKI_PLUGINS = "pem pkcs1 pkcs8 x509 pubkey constraints revocation"
 
 
 @dataclasses.dataclass
 class Conn:
-    """One IKE SA config with one CHILD_SA, PSK authenticated (swanctl.conf(5) names in comments)."""
+    """One IKE SA config with one CHILD_SA, PSK or certificate authenticated (swanctl.conf(5) names in comments)."""
     name: str
     local_addrs: str                  # connections.<conn>.local_addrs
     remote_addrs: str                 # connections.<conn>.remote_addrs
@@ -55,6 +58,9 @@ class Conn:
     rekey_time: str = "4h"            # IKE SA rekey interval (0 = never)
     child_rekey_time: str = "1h"      # CHILD_SA rekey interval (0 = never)
     extra: dict = dataclasses.field(default_factory=dict)  # more connection-level key = value
+    auth: str = "psk"                 # local/remote.auth: psk | pubkey
+    local_cert: str = ""              # local.certs (pubkey): a file name in swanctl/x509 (StrongSwan.add_cert)
+    send_cert: str = "ifasked"        # local.send_cert (pubkey)
 
     def swanctl_conf(self):
         ts = lambda v: ",".join(v)  # noqa: E731
@@ -69,11 +75,11 @@ class Conn:
     dpd_delay = {self.dpd_delay}s
     rekey_time = {self.rekey_time}
 {extra}    local {{
-      auth = psk
+      auth = {self.auth}
       id = {self.local_id}
-    }}
+{self._cert_lines()}    }}
     remote {{
-      auth = psk
+      auth = {self.auth}
       id = {self.remote_id}
     }}
     children {{
@@ -89,7 +95,14 @@ class Conn:
   }}
 """
 
+    def _cert_lines(self):
+        if self.auth != "pubkey":
+            return ""
+        return (f"      certs = {self.local_cert}\n" if self.local_cert else "") + f"      send_cert = {self.send_cert}\n"
+
     def secret_conf(self):
+        if self.auth != "psk":
+            return ""  # private keys are files in swanctl/private (StrongSwan.add_cert)
         # Hex form: any PSK text survives swanctl.conf's quoting rules.
         return f"""  ike-{self.name} {{
     id-local = {self.local_id}
@@ -110,7 +123,7 @@ class StrongSwan:
     """
 
     def __init__(self, topo, ns, conns, name=None, log_levels="ike 2, cfg 2, knl 2, net 1, esp 1, lib 1",
-                 retransmit_tries=3, retransmit_timeout=1.0, conf_extra=""):
+                 retransmit_tries=3, retransmit_timeout=1.0, conf_extra="", plugins=PLUGINS):
         self.topo = topo
         self.ns = ns
         self.name = name or ns
@@ -119,6 +132,7 @@ class StrongSwan:
         self.retransmit_tries = retransmit_tries
         self.retransmit_timeout = retransmit_timeout
         self.conf_extra = conf_extra
+        self.plugins = plugins
         self.dir = tempfile.mkdtemp(prefix=f"{topo.prefix}{self.name}-", dir=topo.workdir)
         self.log_path = os.path.join(self.dir, "charon.log")
         self.vici = os.path.join(self.dir, "run", "charon.vici")
@@ -140,7 +154,7 @@ class StrongSwan:
         levels = "".join(f"        {lv.strip().replace(' ', ' = ')}\n" for lv in self.log_levels.split(","))
         # Self-contained (no include of /etc/strongswan.d): only the named plugins load.
         self._write("strongswan.conf", f"""charon {{
-  load = {PLUGINS}
+  load = {self.plugins}
   retransmit_tries = {self.retransmit_tries}
   retransmit_timeout = {self.retransmit_timeout}
   retransmit_base = 1.5
@@ -165,6 +179,13 @@ class StrongSwan:
                     + "}\ninclude secrets.conf\n")
         self._write("swanctl/secrets.conf", "secrets {\n" + "".join(c.secret_conf() for c in self.conns) + "}\n",
                     mode=0o600)
+
+    def add_cert(self, kind, name, pem_text):
+        """Puts a PEM file where swanctl --load-creds finds it: kind "x509" (our
+        certificates, named in Conn.local_cert), "x509ca" (trusted CAs),
+        "x509crl" or "private" (keys, mode 0600)."""
+        return self._write(os.path.join("swanctl", kind, name), pem_text,
+                           mode=0o600 if kind == "private" else 0o644)
 
     # -- process --------------------------------------------------------------
 

@@ -17,7 +17,7 @@
 For ipsecgwd as gwA: topology(dpdk_gateways={"gwA"}) leaves gwA's veths without
 kernel addresses and turns TX checksum offload off on the veths facing it.
 """
-from .charon import Conn, StrongSwan, installed_children  # noqa: F401
+from .charon import PKI_PLUGINS, PLUGINS, Conn, StrongSwan, installed_children  # noqa: F401
 from .netns import ADDR, LAN, NAMES, Topology, addr, capture, capture_for, iperf3, ping, run, topology  # noqa: F401,E501
 from .vici_raw import parse_events, parse_message  # noqa: F401
 from .wire import classify, esp_spis  # noqa: F401
