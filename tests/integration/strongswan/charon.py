@@ -60,11 +60,13 @@ class Conn:
     extra: dict = dataclasses.field(default_factory=dict)  # more connection-level key = value
     auth: str = "psk"                 # local/remote.auth: psk | pubkey
     local_cert: str = ""              # local.certs (pubkey): a file name in swanctl/x509 (StrongSwan.add_cert)
-    send_cert: str = "ifasked"        # local.send_cert (pubkey)
+    send_cert: str = "ifasked"        # connections.<conn>.send_cert (pubkey)
 
     def swanctl_conf(self):
         ts = lambda v: ",".join(v)  # noqa: E731
         extra = "".join(f"    {k} = {v}\n" for k, v in self.extra.items())
+        if self.auth == "pubkey":
+            extra += f"    send_cert = {self.send_cert}\n"
         return f"""  {self.name} {{
     version = 2
     local_addrs = {self.local_addrs}
@@ -98,7 +100,7 @@ class Conn:
     def _cert_lines(self):
         if self.auth != "pubkey":
             return ""
-        return (f"      certs = {self.local_cert}\n" if self.local_cert else "") + f"      send_cert = {self.send_cert}\n"
+        return f"      certs = {self.local_cert}\n" if self.local_cert else ""
 
     def secret_conf(self):
         if self.auth != "psk":

@@ -74,7 +74,7 @@ TEST_CASE("auth = pubkey: certificate, key and CAs read; ids from the certificat
   CHECK(c.psk.empty());
   REQUIRE(c.pubkey.certChain.size() == 1);
   CHECK(c.pubkey.certChain[0] == f.gw.certDer());
-  CHECK(c.pubkey.caCerts == std::vector{f.ca.certDer()});
+  CHECK(c.pubkey.caCerts == std::vector<std::vector<uint8_t>>{f.ca.certDer()});
   CHECK(c.pubkey.sendCert == SendCert::IfAsked);
   CHECK_FALSE(c.pubkey.rsaPss);
   CHECK(std::string_view(reinterpret_cast<const char*>(c.pubkey.privateKeyPem.view().data()),
