@@ -49,7 +49,7 @@ KEYGEN = {
 # case -> (ipsecgwd's key, charon's key, charon's name of the scheme it verifies
 # ipsecgwd's AUTH with, per phase)
 CASES = {
-    "rsa": ("rsa", "rsa", ("RSA_EMSA_PKCS1_SHA2_256", "RSA_EMSA_PSS")),
+    "rsa": ("rsa", "rsa", ("RSA_EMSA_PKCS1_SHA2_256", "RSA_EMSA_PSS_SHA2_256")),
     "ecdsa": ("p256", "p384", ("ECDSA_WITH_SHA256_DER", "ECDSA_WITH_SHA256_DER")),
     "ed25519": ("ed25519", "ed25519", ("ED25519", "ED25519")),
 }
@@ -167,7 +167,7 @@ def run_phase(topo, daemon, pki, case, initiator):
                            f"strongSwan: identities {sa.get('local-id')} <-> {sa.get('remote-id')}")
                     log = gwb.log()
                     m = re.search(rf"authentication of '{re.escape(GWA_ID)}' with (\S+) successful", log)
-                    expect(m is not None and m.group(1) == schemes[phase],
+                    expect(m is not None and m.group(1).startswith(schemes[phase]),
                            f"charon verified ipsecgwd's RFC 7427 signature with {schemes[phase]} "
                            f"({m.group(0) if m else 'no such log line'})")
                     expect(f"received end entity cert \"C=CH, O=ipsecgw interop test, CN={GWA_ID}\"" in log,
@@ -225,8 +225,10 @@ def run_negative(topo, daemon, pki, case):
                                else "no matching peer config found")
                         expect(why in log() or "constraint check failed" in log(),
                                f"{case}: charon says why ({why})")
-                    expect(interop.wait(lambda: re.search(r"IKE_SA gw\[\d+\] down: AUTHENTICATION_FAILED", gwa.log()), 10)
-                           is not None, f"{case}: ipsecgwd logs the IKE_SA down with AUTHENTICATION_FAILED")
+                    if initiator == "ipsecgwd":  # a refused responder SA was never up: no event
+                        expect(interop.wait(lambda: re.search(r"IKE_SA gw\[\d+\] down: AUTHENTICATION_FAILED",
+                                                              gwa.log()), 10) is not None,
+                               f"{case}: ipsecgwd logs the IKE_SA down with AUTHENTICATION_FAILED")
                     time.sleep(0.5)
                     expect(interop.no_sa(gwb) and not re.search(r"CHILD_SA gw/net\[\d+\] up", gwa.log())
                            and not re.search(r"IKE_SA gw\[\d+\] established", gwa.log()),
