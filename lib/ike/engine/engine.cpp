@@ -149,6 +149,9 @@ EngineImpl::EngineImpl(const config::IkeSettings& settings, std::vector<config::
       // connection without credentials, and its IKE_AUTH fails (counted).
       std::string error;
       e.credentials = loadCredentials(c.pubkey, error);
+      // OpenSSL holds the key now (and clears it when freed); the PEM text
+      // would be one more copy for the life of the engine.
+      c.pubkey.privateKeyPem.wipe();
     }
     e.config = std::move(c);
     ctx_.connections.push_back(std::move(e));
