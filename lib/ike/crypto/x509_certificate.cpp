@@ -44,7 +44,11 @@ std::vector<uint8_t> encodeName(const X509_NAME* name) {
 
 std::string nameText(const X509_NAME* name) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "(bad DN)";
+  // strongSwan's order and separators ("C=CH, O=Example, CN=gw"), not
+  // RFC 2253's reversed one, so that the text reads back as the same DN.
+  const unsigned long flags = (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN |
+                              XN_FLAG_DUMP_UNKNOWN_FIELDS;
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, flags) < 0) return "(bad DN)";
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(len));

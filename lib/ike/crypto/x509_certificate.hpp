@@ -33,7 +33,7 @@ class Certificate {
 
   std::vector<uint8_t> der() const;
   std::vector<uint8_t> subjectDer() const;
-  std::string subjectText() const;  // RFC 2253 form, for logs and errors
+  std::string subjectText() const;  // "C=CH, O=Example, CN=gw" (strongSwan's form), for logs and errors
   CaKeyHash keyHash() const;
   bool isCa() const;
   // Whether the certificate names `data` (an ID payload's data) as its

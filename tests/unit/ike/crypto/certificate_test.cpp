@@ -154,6 +154,9 @@ TEST_CASE("identities a certificate vouches for", "[ike][crypto][cert]") {
   CHECK_FALSE(c.vouchesFor(CertIdKind::Ipv6, ByteView(v6.data(), 4)));
 
   CHECK(c.vouchesFor(CertIdKind::Dn, c.subjectDer()));
+  CHECK(c.subjectText() == "C=CH, O=ipsecgw test, CN=moon.example.org");
+  CHECK(distinguishedNamesEqual(parseDistinguishedName(c.subjectText()).value(), c.subjectDer()));
+  CHECK(distinguishedNameText(c.subjectDer()) == c.subjectText());
   auto dn = parseDistinguishedName("C=CH, O=ipsecgw test, CN=moon.example.org");
   REQUIRE(dn);
   CHECK(c.vouchesFor(CertIdKind::Dn, *dn));
