@@ -221,9 +221,9 @@ def iperf3(topo, client_ns, server_ns, server_addr, seconds=3, reverse=False):
 
 
 @contextlib.contextmanager
-def capture(topo, ns, iface, max_seconds=60):
+def capture(topo, ns, iface, max_seconds=60, bpf=None):
     """Captures (dumpcap, libpcap format) on (ns, iface) while the with-block runs; yields the pcap path
-    (complete on exit; at most max_seconds of traffic).
+    (complete on exit; at most max_seconds of traffic; `bpf`: a capture filter such as "udp port 500").
 
         with capture(topo, "gwA", "wan0") as pcap:
             ping(...)
@@ -234,7 +234,8 @@ def capture(topo, ns, iface, max_seconds=60):
     # dumpcap (tshark's capture engine) prints "File: ..." only once the
     # interface is open and the file created; tshark's own "Capturing on"
     # comes earlier and a capture started on it missed the first packets.
-    p = topo.popen(ns, ["dumpcap", "-q", "-i", iface, "-P", "-w", path, "-a", f"duration:{max_seconds}"],
+    p = topo.popen(ns, ["dumpcap", "-q", "-i", iface, "-P", "-w", path, "-a", f"duration:{max_seconds}"]
+                   + (["-f", bpf] if bpf else []),
                    stdout=subprocess.DEVNULL, stderr=err)
     started = _wait_for_text(err.name, "File:", p, 15)
     try:
