@@ -193,8 +193,9 @@ def ping(topo, src_ns, dst, count=5, interval=0.2, deadline=None):
     return 100.0
 
 
-def iperf3(topo, client_ns, server_ns, server_addr, seconds=3, reverse=False):
+def iperf3(topo, client_ns, server_ns, server_addr, seconds=3, reverse=False, bitrate=None):
     """Runs one iperf3 TCP test client_ns -> server_addr (in server_ns); returns Gbit/s received.
+    `bitrate` (iperf3 -b, e.g. "100M") caps the sender; default: as fast as it goes.
 
     Raises RuntimeError (with iperf3's output) when the test did not run.
     """
@@ -205,7 +206,8 @@ def iperf3(topo, client_ns, server_ns, server_addr, seconds=3, reverse=False):
         for _ in range(20):  # the server needs a moment to listen
             time.sleep(0.25)
             r = topo.ex(client_ns, ["iperf3", "-c", server_addr, "-t", str(seconds), "-J", "--connect-timeout",
-                                    "3000"] + (["-R"] if reverse else []), check=False, timeout=seconds + 30)
+                                    "3000"] + (["-R"] if reverse else []) + (["-b", bitrate] if bitrate else []),
+                        check=False, timeout=seconds + 30)
             if r.returncode == 0 or "Connection refused" not in r.stdout + r.stderr:
                 break
         try:
