@@ -163,6 +163,14 @@ remote = {{ id = "{GWB_ID}", auth = "psk" }}
         return re.findall(r"CHILD_SA gw/net\[\d+\] up: SPIs 0x([0-9a-f]{8})_i 0x([0-9a-f]{8})_o, (\S+?),",
                           self.log())
 
+    def show_cli(self, ctl_exe, *commands):
+        """Prints what `ipsecgwctl COMMAND` shows of this daemon (the demo sets IPSECGWCTL)."""
+        for command in commands:
+            r = subprocess.run([ctl_exe, "--socket", self.socket, command], capture_output=True, text=True,
+                               timeout=20)
+            print(f"$ ipsecgwctl {command}\n{r.stdout}{r.stderr}", flush=True)
+            expect(r.returncode == 0, f"ipsecgwctl {command}: exit {r.returncode}")
+
     def ctl(self, *args, timeout=10):
         """ipsecgwctl --json ARGS against this daemon: (exit code, parsed result or the raw output)."""
         r = subprocess.run([self.ctl_exe, "--socket", self.socket, "--json", "--timeout", str(timeout * 1000),
