@@ -27,7 +27,8 @@ Usage: ike_lifecycle_test.py PATH/TO/ipsecgwd PATH/TO/ipsecgwctl CASE
                       raw socket, random source ports, half from random addresses, half from
                       strongSwan's own address, while strongSwan initiates: the tunnel comes up
                       and works, ipsecgwctl answers, half-open IKE SAs stay at most at
-                      cookie_threshold, RSS grows by less than 16 MiB.
+                      cookie_threshold, RSS grows by less than 16 MiB (the packet pool's pages
+                      touched first), and by less than 1 MiB in a second flood.
 Exits 1 on any failure and prints one result line.
 """
 import os
@@ -611,6 +612,17 @@ def run_flood(topo, daemon, ctl):
                f"{c.get('cookie-sent')} times from the peer's")
         rss1 = gwa.rss_kib()
         expect(rss1 - rss0 < 16 * 1024, f"ipsecgwd RSS {rss0} KiB before, {rss1} KiB after the flood")
+        # The first flood also touches the packet pool's pages for the first
+        # time; a second one must not grow the daemon any further.
+        again = topo.popen("gwB", ["/usr/bin/python3", "-c", FLOOD_SENDER, os.path.dirname(os.path.abspath(__file__)),
+                                   "10000", "4", GWA, GWB], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        again.communicate(timeout=60)
+        time.sleep(1)
+        rss2 = gwa.rss_kib()
+        rc, sas = gwa.ctl("list-sas")
+        half = sum(1 for s in sas.get("ike_sas", []) if s.get("state") == "CONNECTING") if rc == 0 else -1
+        expect(rss2 - rss1 < 1024 and 0 <= half <= threshold + 5,
+               f"a second flood of 10,000: RSS {rss1} -> {rss2} KiB (grows < 1 MiB), {half} half-open IKE SAs")
         gwa.stop()
     finally:
         if gwa:
