@@ -300,7 +300,7 @@ def run_child_rekey(topo, daemon, ctl):
                                                .stdout.split()[-30:]))
             info(f"ipsecgwd drops by reason: {drops}; engine counters "
                  f"{ {k: v for k, v in stats.get('ike', {}).get('engine', {}).items() if v} }")
-            check_no_orphan_esp(stats, gwb)
+            check_no_orphan_esp(stats)
         finally:
             if gwa:
                 gwa.__exit__()
@@ -309,14 +309,13 @@ def run_child_rekey(topo, daemon, ctl):
     report_failure_context(topo, gwa, gwb, pcap, since)
 
 
-def check_no_orphan_esp(stats, gwb):
-    """Make-before-break in both directions: no ESP reached either side for an SA it did not hold
-    (ipsecgwd's unknown-spi drops, kernel-libipsec's log line), nothing dropped for lack of an SA."""
+def check_no_orphan_esp(stats):
+    """Make-before-break as ipsecgwd sees it: no ESP arrived for an SA it did not hold (yet or any
+    more), nothing dropped for lack of an SA. (strongSwan's kernel-libipsec logs its own such drops
+    only at esp level 2, which logs every packet: its side shows as lost pings instead.)"""
     drops = {k: v for k, v in stats.get("drops", {}).items() if v}
     expect(not any(k in drops for k in ("unknown-spi", "no-sa", "replay", "bad-icv")),
            f"ipsecgwd: no ESP for an SPI it had not installed, no packet without an SA ({drops})")
-    orphan = gwb.log().count("inbound ESP packet does not belong to an installed SA")
-    expect(orphan == 0, f"strongSwan: {orphan} ESP packets for an SA it did not hold")
     missed = {p: c.get("rx_missed") for p, c in stats.get("ports", {}).items()}
     expect(missed and not any(missed.values()), f"ipsecgwd's ports missed no packet ({missed})")
 
@@ -385,7 +384,7 @@ def run_ike_rekey(topo, daemon, ctl):
             by = {src: sum(1 for m in msgs if m[0] == src and m[1] == 36 and not m[2]) for src in (GWA, GWB)}
             expect(by[GWA] >= 2 and by[GWB] >= 2, f"IKE SA rekeys requested by ipsecgwd {by[GWA]}, "
                    f"by strongSwan {by[GWB]}")
-            check_no_orphan_esp(stats, gwb)
+            check_no_orphan_esp(stats)
             svc = service(stats)
             expect(svc.get("install_failures") == 0 and svc.get("child_sas_up") == 1,
                    f"ipsecgwd: one CHILD_SA installed during the whole run ({svc})")
