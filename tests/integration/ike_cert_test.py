@@ -37,7 +37,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ike_interop_test as interop  # noqa: E402  (expect, ping, wait, failure reports)
+import ike_gateway as gateway  # noqa: E402  (ipsecgwd as gwA, checks, ping, wait, failure reports)
 from strongswan.harness import LAN, PKI_PLUGINS, PLUGINS, Conn, StrongSwan, addr, capture, installed_children, topology  # noqa: E402,E501
 
 IKE, ESP = "aes128gcm16-prfsha256-x25519", "aes128gcm16"
@@ -59,7 +59,11 @@ CASES = {
     "classic": ("p256", "rsa", ("ECDSA-256 signature", "ECDSA-256 signature")),
 }
 NEGATIVE = ("untrusted-ca", "id-mismatch")
-expect = interop.expect
+expect, CHECKS = gateway.expect, gateway.CHECKS
+
+
+def no_sa(gwb):
+    return not any(sa.get("state") == "ESTABLISHED" for sa in gwb.list_sas().values())
 
 
 class Pki:
@@ -107,8 +111,8 @@ class Pki:
             return f.read()
 
 
-class CertIpsecgwd(interop.Ipsecgwd):
-    """ipsecgwd as gwA with auth = "pubkey": the interop test's config with its
+class CertIpsecgwd(gateway.Ipsecgwd):
+    """ipsecgwd as gwA with auth = "pubkey": ike_gateway's config with its
     PSK lines replaced by certificate ones."""
 
     def __init__(self, topo, daemon, pki, cert, remote_id, start_action, tag, rsa_pss=False):
@@ -150,7 +154,7 @@ def run_phase(topo, daemon, pki, case, initiator):
     gwa_pss, gwb_pss = (case == "rsa" and phase == 1), (case == "rsa" and phase == 0)
     print(f"--- {case}: {initiator} initiates (ipsecgwd {ours}{' PSS' if gwa_pss else ''}, "
           f"charon {theirs}{' PSS' if gwb_pss else ''})", flush=True)
-    since = len(interop.failures)
+    since = len(CHECKS.failures)
     gwa = gwb = None
     with capture(topo, "gwB", "wan0") as pcap:
         gwb = strongswan(topo, pki, f"gwb-{theirs}", GWA_ID, rsa_pss=gwb_pss, rfc7427=case != "classic")
@@ -181,22 +185,22 @@ def run_phase(topo, daemon, pki, case, initiator):
                     mine = re.search(rf"authentication of '{re.escape(GWB_ID)}' \(myself\) with (.+?) successful", log)
                     expect(mine is not None, f"charon signed its AUTH ({mine.group(0) if mine else 'no such log line'}), "
                            "which ipsecgwd verified")
-                    expect(interop.wait(lambda: re.search(r"CHILD_SA gw/net\[\d+\] up", gwa.log()), 5) is not None,
+                    expect(gateway.wait(lambda: re.search(r"CHILD_SA gw/net\[\d+\] up", gwa.log()), 5) is not None,
                            "ipsecgwd logs the CHILD_SA up")
                     for src, dst in (("hostA", "hostB"), ("hostB", "hostA")):
-                        interop.ping(topo, src, addr(dst, "eth0"), count=2, interval=0.2)
-                        loss = interop.ping(topo, src, addr(dst, "eth0"), count=10, interval=0.05)
+                        gateway.ping(topo, src, addr(dst, "eth0"), count=2, interval=0.2)
+                        loss = gateway.ping(topo, src, addr(dst, "eth0"), count=10, interval=0.05)
                         expect(loss == 0, f"IPv4 ping {src} -> {dst} through the tunnel: {loss}% loss")
                 stats = gwa.stop()
                 counters = stats.get("ike", {}).get("engine", {})
                 expect(counters.get("cert-sent", 0) == 1, f"ipsecgwd counted its certificate sent ({counters.get('cert-sent')})")
-    interop.report_failure_context(topo, gwa, gwb, pcap, since)
+    gateway.report_failure_context(topo, gwa, gwb, pcap, since)
 
 
 def run_negative(topo, daemon, pki, case):
     for initiator in ("ipsecgwd", "strongswan"):
         print(f"--- {case}: {initiator} initiates", flush=True)
-        since = len(interop.failures)
+        since = len(CHECKS.failures)
         gwa_cert, gwb_cert, gwa_remote, gwb_remote = "gwa-p256", "gwb-p256", GWB_ID, GWA_ID
         if case == "untrusted-ca":
             # The initiator's certificate comes from the CA nobody trusts.
@@ -222,21 +226,21 @@ def run_negative(topo, daemon, pki, case):
                     if initiator == "strongswan":
                         r = gwb.initiate("net", timeout=15, check=False)
                         expect(r.returncode != 0, f"{case}: strongSwan's initiation fails (exit {r.returncode})")
-                        expect(interop.wait(lambda: "received AUTHENTICATION_FAILED notify error" in log(), 10),
+                        expect(gateway.wait(lambda: "received AUTHENTICATION_FAILED notify error" in log(), 10),
                                f"{case}: charon logs the AUTHENTICATION_FAILED notify from ipsecgwd")
                     else:
-                        expect(interop.wait(lambda: "N(AUTH_FAILED)" in log(), 15),
+                        expect(gateway.wait(lambda: "N(AUTH_FAILED)" in log(), 15),
                                f"{case}: charon answers ipsecgwd's IKE_AUTH with N(AUTH_FAILED)")
                         why = ("no trusted ECDSA public key found" if case == "untrusted-ca"
                                else "no matching peer config found")
                         expect(why in log() or "constraint check failed" in log(),
                                f"{case}: charon says why ({why})")
                     if initiator == "ipsecgwd":  # a refused responder SA was never up: no event
-                        expect(interop.wait(lambda: re.search(r"IKE_SA gw\[\d+\] down: AUTHENTICATION_FAILED",
+                        expect(gateway.wait(lambda: re.search(r"IKE_SA gw\[\d+\] down: AUTHENTICATION_FAILED",
                                                               gwa.log()), 10) is not None,
                                f"{case}: ipsecgwd logs the IKE_SA down with AUTHENTICATION_FAILED")
                     time.sleep(0.5)
-                    expect(interop.no_sa(gwb) and not re.search(r"CHILD_SA gw/net\[\d+\] up", gwa.log())
+                    expect(no_sa(gwb) and not re.search(r"CHILD_SA gw/net\[\d+\] up", gwa.log())
                            and not re.search(r"IKE_SA gw\[\d+\] established", gwa.log()),
                            f"{case}: no IKE SA and no CHILD_SA on either side")
                     stats = gwa.stop()
@@ -244,7 +248,7 @@ def run_negative(topo, daemon, pki, case):
                     if initiator == "strongswan":
                         want = "cert-untrusted" if case == "untrusted-ca" else "id-mismatch"
                         expect(counters.get(want, 0) >= 1, f"{case}: ipsecgwd counted {want} ({counters.get(want)})")
-        interop.report_failure_context(topo, gwa, gwb, pcap, since)
+        gateway.report_failure_context(topo, gwa, gwb, pcap, since)
 
 
 def main():
@@ -275,9 +279,9 @@ def main():
                 expect(False, f"harness error: {type(e).__name__}: {e}")
     except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
         expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
-    print(f"ike cert {case}: {interop.checks - len(interop.failures)}/{interop.checks} checks passed, "
+    print(f"ike cert {case}: {CHECKS.count - len(CHECKS.failures)}/{CHECKS.count} checks passed, "
           f"{time.monotonic() - t0:.0f} s", flush=True)
-    return 1 if interop.failures or not interop.checks else 0
+    return 1 if CHECKS.failures or not CHECKS.count else 0
 
 
 if __name__ == "__main__":

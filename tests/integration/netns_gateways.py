@@ -13,6 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -84,7 +85,7 @@ def teardown():
         sh(f"rm -rf /var/run/dpdk/igw{SUFFIX}{ns}", check=False)
 
 
-def config(side, keys, transform, natt, port_args=""):
+def config(side, keys, transform, natt, port_args="", lan_mtu=1500):
     me, peer = ("1", "2") if side == "a" else ("2", "1")
     wan_me, wan_peer = (f"192.0.2.{me}", f"192.0.2.{peer}")
     lines = [f"""# ipsecgw integration test gateway {side.upper()}: TEST KEYS ONLY
@@ -96,7 +97,7 @@ name = "lan"
 device = "net_af_packet0,iface=gw{side}-lan{port_args}"
 ipv4 = "10.0.{me}.1/24"
 ipv6 = "fd00:{me}::1/64"
-mtu = 1500
+mtu = {lan_mtu}
 role = "protected"
 
 [[port]]
@@ -206,14 +207,15 @@ def make_keys(transform):
     return keys
 
 
-def start_pair(daemon, workdir, keys, transform, natt, extra=(), port_args=""):
+def start_pair(daemon, workdir, keys, transform, natt, extra=(), port_args="", lan_mtu=None):
     """Writes both configurations (readable by root only) and starts gwA, gwB.
-    `port_args` is appended to each net_af_packet device string."""
+    `port_args` is appended to each net_af_packet device string; `lan_mtu`
+    maps "a"/"b" to that gateway's lan port MTU (default 1500)."""
     procs = {}
     for side in "ab":
         path = os.path.join(workdir, f"gw{side}.toml")
         with open(path, "w") as f:
-            f.write(config(side, keys, transform, natt, port_args))
+            f.write(config(side, keys, transform, natt, port_args, (lan_mtu or {}).get(side, 1500)))
         os.chmod(path, 0o600)
         procs[f"gw{side}"] = start(daemon, f"gw{side}", workdir, extra)
     return procs
@@ -238,3 +240,22 @@ def print_logs_on_failure(workdir):
             log = os.path.join(workdir, f"{ns}.log")
             if os.path.exists(log):
                 print(f"--- {ns}.log ---\n" + open(log).read()[-2000:])
+
+
+def run_test(title, body, prefix="ipsecgw-"):
+    """Runs body(workdir, procs) in a fresh topology; `procs` is the dict the
+    body keeps its running daemons in (whatever is left is killed). Prints
+    the logs on failure, tears everything down and ends with a summary line;
+    returns the exit code."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    procs = {}
+    try:
+        build_topology()
+        body(workdir, procs)
+    finally:
+        print_logs_on_failure(workdir)
+        for p in procs.values():
+            p.kill()
+        teardown()
+    print(f"{title}: {len(failures)} failures")
+    return 1 if failures else 0
