@@ -126,6 +126,12 @@ bool readSecretFile(const std::string& path, SecretBytes& out, std::string& erro
     error = "key file " + quoted(path) + " is not a regular file";
     return false;
   }
+  // Whoever owns the file can replace the key: only root or the daemon's
+  // own user may.
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+    error = "key file " + quoted(path) + " is owned by uid " + std::to_string(st.st_uid) + ", not by root";
+    return false;
+  }
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));

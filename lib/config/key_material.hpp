@@ -29,8 +29,8 @@ std::optional<SecretBytes> decodePsk(std::string_view text);
 bool looksLikeKeyMaterial(std::string_view text);
 
 // Reads the first line of `path` as hex KEYMAT. The file must be a regular
-// file that neither group nor others may access (mode & 077 == 0), like
-// ssh's private keys; checked on the opened descriptor, so a swap between
+// file owned by root (or the daemon's user) that neither group nor others
+// may access (mode & 077 == 0), like ssh's private keys; checked on the opened descriptor, so a swap between
 // check and read cannot slip a different file in. On failure returns false
 // and sets `error` (which names the path, never the content).
 bool readKeyFile(const std::string& path, SecretBytes& out, std::string& error);

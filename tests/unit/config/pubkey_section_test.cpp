@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -124,6 +125,10 @@ TEST_CASE("auth = pubkey: each mistake is an error at its line", "[config][ike][
   SECTION("a world-readable key file") {
     ::chmod(f.key.c_str(), 0604);
     checkError(base, "local_key", "accessible by group or others (mode 0604)");
+  }
+  SECTION("a key file owned by another user") {
+    REQUIRE(::chown(f.key.c_str(), 65534, 65534) == 0);  // the tests run as root
+    checkError(base, "local_key", "is owned by uid 65534, not by root");
   }
   SECTION("a key that is not the certificate's") {
     std::string otherKey = f.dir.write("other.key", f.other.keyPem(), 0600);
