@@ -34,7 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ipsecgwd_process  # noqa: E402
+from ike_gateway import GWA_ID, GWB_ID, GwConn, IkeGateway, ping, wait  # noqa: E402
 from strongswan.harness import (LAN, Conn, StrongSwan, addr, capture, installed_children, iperf3,  # noqa: E402
                                topology)
 
@@ -54,7 +54,6 @@ CASES = {
                       dict(encr="AES_CBC", keysize="256", integ="HMAC_SHA2_256_128")),
 }
 NEGATIVE = ("wrong-psk", "no-proposal", "invalid-ke", "narrow-ts", "rekey")
-GWA_ID, GWB_ID = "gwa@interop.test", "gwb@interop.test"
 
 failures = []
 checks = 0
@@ -69,117 +68,12 @@ def expect(cond, what):
     return cond
 
 
-def ping(topo, src_ns, dst, count=10, interval=0.05, deadline=None):
-    """Loss in percent of exactly `count` echo requests, each given 2 s for
-    its reply. (Not the harness's ping: its -w makes ping send extra requests
-    when replies are slow, and counts the one in flight at exit as lost.)"""
-    del deadline  # replies are waited for per request
-    r = topo.ex(src_ns, ["ping", "-n", "-q", "-c", str(count), "-i", str(interval), "-W", "2", dst], check=False,
-                timeout=count * (interval + 2) + 10)
-    for line in r.stdout.splitlines():
-        if "packet loss" in line:
-            return float(line.split("%")[0].split()[-1])
-    return 100.0
-
-
-def wait(pred, timeout, step=0.2):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
-
-
-class Ipsecgwd:
+def Ipsecgwd(topo, daemon, psk, ike_proposals, esp_proposals, start_action, tag, local_ts=None, remote_ts=None,
+             child_rekey_time=3600):
     """ipsecgwd as gwA with one connection "gw" / child "net" to gwB."""
-
-    def __init__(self, topo, daemon, psk, ike_proposals, esp_proposals, start_action, tag,
-                 local_ts=None, remote_ts=None, child_rekey_time=3600):
-        self.topo, self.daemon, self.tag = topo, daemon, tag
-        self.dir = os.path.join(topo.workdir, f"ipsecgwd-{tag}")
-        os.makedirs(self.dir, exist_ok=True)
-        self.prefix = f"{topo.prefix}igw-{tag}"
-        self.config = os.path.join(self.dir, "gwa.toml")
-        self.stats_path = os.path.join(self.dir, "gwa.json")
-        self.log_path = os.path.join(self.dir, "gwa.log")
-        psk_path = os.path.join(self.dir, "gw.psk")
-        with open(os.open(psk_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(psk + "\n")
-        quote = lambda xs: ", ".join(f'"{x}"' for x in xs)  # noqa: E731
-        text = f"""# ike_interop_test.py: ipsecgwd as gwA. TEST PSK ONLY.
-[gateway]
-crypto_engine = "ipsec-mb"
-
-[[port]]
-name = "lan"
-device = "net_af_packet0,iface=lan0"
-ipv4 = "{addr('gwA', 'lan0')}/24"
-ipv6 = "{addr('gwA', 'lan0', 6)}/64"
-role = "protected"
-
-[[port]]
-name = "wan"
-device = "net_af_packet1,iface=wan0"
-ipv4 = "{addr('gwA', 'wan0')}/24"
-role = "unprotected"
-
-[ike]
-retransmit_timeout = 1.0
-retransmit_tries = 3
-
-[connections.gw]
-local_addr = "{addr('gwA', 'wan0')}"
-remote_addr = "{addr('gwB', 'wan0')}"
-local = {{ id = "{GWA_ID}", auth = "psk" }}
-remote = {{ id = "{GWB_ID}", auth = "psk" }}
-psk_file = "{psk_path}"
-proposals = [{quote(ike_proposals.split(','))}]
-encap = true
-dpd_delay = 0
-keyingtries = 1
-
-[connections.gw.children.net]
-local_ts = [{quote(local_ts or LAN['gwA'])}]
-remote_ts = [{quote(remote_ts or LAN['gwB'])}]
-esp_proposals = [{quote(esp_proposals.split(','))}]
-start_action = "{start_action}"
-rekey_time = {child_rekey_time}
-"""
-        with open(os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(text)
-        self.proc = None
-        self.stats = {}
-
-    def __enter__(self):
-        self.proc = ipsecgwd_process.start(self.daemon, self.topo.ns["gwA"], self.config, self.stats_path,
-                                           self.log_path, self.prefix)
-        if not wait(lambda: "ipsecgwd: running" in self.log() or self.proc.poll() is not None, 20):
-            raise RuntimeError("ipsecgwd did not start: " + self.log()[-800:])
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"ipsecgwd exited {self.proc.returncode}: " + self.log()[-800:])
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.stop()
-
-    def stop(self):
-        rc, leftover, self.stats = ipsecgwd_process.stop(self.proc, self.prefix, self.stats_path)
-        expect(rc == 0, f"ipsecgwd: SIGTERM stops it with exit 0 (got {rc})")
-        expect(not leftover, "ipsecgwd: no DPDK runtime files left behind")
-        return self.stats
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def child_up_lines(self):
-        return re.findall(r"CHILD_SA gw/net\[\d+\] up: SPIs 0x([0-9a-f]{8})_i 0x([0-9a-f]{8})_o, (\S+?),",
-                          self.log())
+    return IkeGateway(topo, daemon, tag, [GwConn("gw", psk, ike_proposals=ike_proposals, esp_proposals=esp_proposals,
+                                                 start_action=start_action, local_ts=local_ts, remote_ts=remote_ts,
+                                                 child_rekey_time=child_rekey_time)], expect)
 
 
 def strongswan_conn(psk, ike, esp, start_action="none", local_ts=None, remote_ts=None):
