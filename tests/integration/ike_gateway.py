@@ -9,6 +9,7 @@ kernel-libipsec always does NAT-T, so every connection has encap = true.
 import dataclasses
 import os
 import re
+import subprocess
 import time
 
 import ipsecgwd_process
@@ -149,6 +150,15 @@ retransmit_tries = 3
         self.expect(rc == 0, f"ipsecgwd: SIGTERM stops it with exit 0 (got {rc})")
         self.expect(not leftover, "ipsecgwd: no DPDK runtime files left behind")
         return self.stats
+
+    def show_cli(self, ctl_exe, *commands):
+        """Prints what `ipsecgwctl COMMAND` shows of this daemon (the demo
+        sets IPSECGWCTL); its default socket is /run/ipsecgw/PREFIX.sock."""
+        for command in commands:
+            r = subprocess.run([ctl_exe, "--socket", f"/run/ipsecgw/{self.prefix}.sock", command],
+                               capture_output=True, text=True, timeout=20)
+            print(f"$ ipsecgwctl {command}\n{r.stdout}{r.stderr}", flush=True)
+            self.expect(r.returncode == 0, f"ipsecgwctl {command}: exit {r.returncode}")
 
     def log(self):
         try:

@@ -221,6 +221,8 @@ def run_phase(topo, daemon, case, initiator, results):
                 spis = check_established(gwa, gwb, case, initiator)
                 if spis:
                     results[f"{case} {initiator}"] = traffic(topo)
+                    if os.environ.get("IPSECGWCTL"):
+                        gwa.show_cli(os.environ["IPSECGWCTL"], "list-sas", "stats")
                     stats = gwa.stop()
                     gone = wait(lambda: not gwb.list_sas(), 5)
                     expect(gone, "ipsecgwd's SIGTERM deleted the IKE_SA on strongSwan's side")
