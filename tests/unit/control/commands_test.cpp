@@ -78,6 +78,12 @@ class FakeEngine : public ike::Engine {
   std::vector<std::string> calls;
 };
 
+// Keeps the notice lines of state-changing commands off the test's stderr.
+struct QuietLog {
+  QuietLog() { log::setCapture([](log::Subsystem, log::Level, std::string_view) {}); }
+  ~QuietLog() { log::setCapture({}); }
+};
+
 Reply run(Handler& h, const std::string& command, const json& args, uid_t uid = 0) {
   Request r{command, args};
   Caller c{.pid = 77, .uid = uid, .gid = 0, .groups = {}};
@@ -134,6 +140,7 @@ TEST_CASE("initiate and terminate reach the engine, check their arguments and ar
 }
 
 TEST_CASE("rekey names an IKE SA or CHILD_SA by name or id, checks its arguments", "[control][commands]") {
+  QuietLog quiet;
   FakeEngine engine;
   GatewayView view;
   view.ike = &engine;
@@ -163,6 +170,7 @@ TEST_CASE("rekey names an IKE SA or CHILD_SA by name or id, checks its arguments
 }
 
 TEST_CASE("log-level shows and sets the thresholds per subsystem", "[control][commands][log]") {
+  QuietLog quiet;
   GatewayView view;
   Handler h = makeCommandHandler(view);
   for (auto s : log::kAllSubsystems) log::setLevel(s, log::Level::Info);
@@ -210,6 +218,7 @@ TEST_CASE("log lines below the threshold are not formatted", "[log]") {
 }
 
 TEST_CASE("reload without a reloader is refused; with one it answers its result", "[control][commands]") {
+  QuietLog quiet;
   GatewayView view;
   Handler h = makeCommandHandler(view);
   CHECK(run(h, "reload", json::object()).error() == "reload is not available in this daemon");
@@ -284,6 +293,7 @@ TEST_CASE("SA events for monitor carry names and SPIs, never keys", "[control][e
 }
 
 TEST_CASE("without IKE the actions say so; unknown commands list the known ones", "[control][commands]") {
+  QuietLog quiet;
   GatewayView view;
   Handler h = makeCommandHandler(view);
   auto r = run(h, "initiate", {{"connection", "gw-b"}});
