@@ -218,7 +218,7 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
         }
         if (k == IkeRxKind::Ike) {
           rte_pktmbuf_adj(m, kEth);
-          exceptions_->push(m);
+          if (!exceptions_->push(m)) drop(m, DropReason::ExceptionRingFull);
           continue;
         }
       }
