@@ -67,6 +67,7 @@ bool ChildSaTable::install(ike::ChildSaUp&& up, std::string& error) {
   // RFC 4301 5.2: what decrypted traffic may contain is remote -> local.
   c.inboundSelectors = ike::policySelectors(up.remoteTs, up.localTs);
   c.outboundSelectors = ike::policySelectors(up.localTs, up.remoteTs);
+  c.replacedInboundSpi = up.replacesInboundSpi;
   if (c.inboundSelectors.empty() || c.outboundSelectors.empty()) {
     error = name + ": no pair of local and remote traffic selectors of one family";
     return false;
@@ -104,11 +105,13 @@ bool ChildSaTable::install(ike::ChildSaUp&& up, std::string& error) {
   t_.outboundInnerMtu.push_back(innerMtuFor(*out, t_.ports[hop->port].mtu));
   t_.outbound.push_back(std::move(out));
 
-  // A rekey: the new outbound SA takes over the old one's traffic now; the
+  // A rekey: the new outbound SA takes over the old one's traffic now, or,
+  // when we answered the rekey, once the old one is removed (heirOf()); the
   // old SAs stay until their ChildSaDown.
   std::vector<policy::TrafficSelector> takenOver;
   const int old = up.replacesInboundSpi ? find(up.replacesInboundSpi, c.localAddress) : -1;
-  if (old >= 0) std::swap(takenOver, children_[old].outboundSelectors);
+  if (old >= 0 && !up.outboundAfterReplacedDown) std::swap(takenOver, children_[old].outboundSelectors);
+  if (old >= 0 && up.outboundAfterReplacedDown) c.outboundSelectors.clear();
   children_.push_back(std::move(c));
   if (!rebuildSpd(error)) {
     if (old >= 0) std::swap(takenOver, children_[old].outboundSelectors);
@@ -121,6 +124,19 @@ bool ChildSaTable::install(ike::ChildSaUp&& up, std::string& error) {
     return false;
   }
   return true;
+}
+
+int ChildSaTable::heirOf(const InstalledChild& gone) const {
+  if (gone.outboundSelectors.empty()) return -1;
+  int heir = -1;
+  for (size_t k = 0; k < children_.size(); ++k) {
+    const InstalledChild& h = children_[k];
+    if (&h == &gone || !h.outboundSelectors.empty() || h.localAddress != gone.localAddress || !h.replacedInboundSpi)
+      continue;
+    if (h.replacedInboundSpi == gone.inboundSpi || h.replacedInboundSpi == gone.replacedInboundSpi)
+      heir = static_cast<int>(k);  // the newest such child
+  }
+  return heir;
 }
 
 void ChildSaTable::retire(const InstalledChild& c, const esp::SecurityAssociation& sa) {
@@ -159,6 +175,8 @@ bool ChildSaTable::remove(const ike::ChildSaDown& down, std::string& error) {
             std::to_string(down.inboundSpi);
     return false;
   }
+  const int heir = heirOf(children_[i]);
+  if (heir >= 0) std::swap(children_[heir].outboundSelectors, children_[i].outboundSelectors);
   InstalledChild c = std::move(children_[i]);
   children_.erase(children_.begin() + i);
   // The SPD first, with indices as they will be once the slots are filled:
@@ -170,6 +188,7 @@ bool ChildSaTable::remove(const ike::ChildSaDown& down, std::string& error) {
     for (auto& o : children_)
       if (o.outIndex == c.outIndex) o.outIndex = lastOut;
     children_.insert(children_.begin() + i, std::move(c));
+    if (heir >= 0) std::swap(children_[heir].outboundSelectors, children_[i].outboundSelectors);
     error = down.connection + "/" + down.child + ": SPD: " + error;
     return false;
   }

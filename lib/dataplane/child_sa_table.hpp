@@ -52,8 +52,9 @@ struct InstalledChild {
   uint32_t inboundSpi = 0, outboundSpi = 0;
   IpAddress localAddress;
   uint32_t inIndex = 0, outIndex = 0;  // into GatewayTables::inbound / ::outbound
-  std::vector<policy::TrafficSelector> outboundSelectors;  // empty once a rekey took them over
+  std::vector<policy::TrafficSelector> outboundSelectors;  // empty while another child protects them
   std::vector<policy::TrafficSelector> inboundSelectors;
+  uint32_t replacedInboundSpi = 0;  // the CHILD_SA this one rekeyed, if any
   uint64_t lastInboundPackets = 0;  // for trafficSeen()
 };
 
@@ -85,6 +86,10 @@ class ChildSaTable {
 
  private:
   int find(uint32_t inboundSpi, const IpAddress& local) const;
+  // Who protects the outbound selectors of `gone` after it: a child that
+  // rekeyed it, or one that rekeyed the same SA (RFC 7296 2.8.1: of two
+  // simultaneous rekeys the one installed first may be the one deleted).
+  int heirOf(const InstalledChild& gone) const;
   bool rebuildSpd(std::string& error);
   void eraseInbound(uint32_t index);
   void eraseOutbound(uint32_t index);

@@ -195,6 +195,7 @@ bool establishChild(IkeSa& sa, EngineContext& ctx, const ChildAgreement& a, bool
   up.connection = sa.config().name;
   up.child = child.name;
   up.replacesInboundSpi = replacesInboundSpi;
+  up.outboundAfterReplacedDown = replacesInboundSpi != 0 && !weInitiated;
   for (esp::SaConfig* c : {&up.inbound, &up.outbound}) {
     c->transform = *transform;
     c->mode = a.transport ? esp::Mode::Transport : esp::Mode::Tunnel;

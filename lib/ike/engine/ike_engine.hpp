@@ -55,6 +55,12 @@ struct ChildSaUp {
   // Set when this CHILD_SA replaces another (rekey): the old one's SPIs,
   // which stay installed until a ChildSaDown names them.
   uint32_t replacesInboundSpi = 0;
+  // With replacesInboundSpi, when we answered the rekey (added later): keep
+  // protecting outbound traffic with the replaced SA until its ChildSaDown.
+  // The initiator installs the new inbound SA only once it has our
+  // response, and deletes the old SA after that (RFC 7296 1.3.3; strongSwan
+  // does the same), so sending on the new SA at once could outrun it.
+  bool outboundAfterReplacedDown = false;
 };
 
 struct ChildSaDown {

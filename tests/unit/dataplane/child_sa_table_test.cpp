@@ -212,6 +212,49 @@ TEST_CASE("child SAs: a rekey moves the policies, the old SAs stay until deleted
   f.checkManualUntouched();
 }
 
+TEST_CASE("child SAs: the responder of a rekey sends on the old SA until it is deleted", "[child-sa]") {
+  Tables f("csa_rekey_r");
+  ChildSaTable table(f.t, *f.engine);
+  std::string error;
+  REQUIRE(table.install(childUp(0xa1001, 0xb1001, {"10.0.1.0/24"}, {"10.0.2.0/24"}), error));
+  auto rekey = childUp(0xa3001, 0xb3001, {"10.0.1.0/24"}, {"10.0.2.0/24"});
+  rekey.replacesInboundSpi = 0xa1001;
+  rekey.outboundAfterReplacedDown = true;
+  REQUIRE(table.install(std::move(rekey), error));
+  CHECK(f.inboundSpiFor(0xa3001) == 0xa3001);             // the peer may use the new SA at once
+  CHECK(f.outboundSpiFor("10.0.1.5", "10.0.2.7") == 0xb1001);  // we wait for its Delete of the old one
+  REQUIRE(table.remove(childDown(0xa1001, 0xb1001), error));
+  CHECK(f.outboundSpiFor("10.0.1.5", "10.0.2.7") == 0xb3001);
+  CHECK(f.inboundSpiFor(0xa1001) == 0);
+  f.checkManualUntouched();
+}
+
+TEST_CASE("child SAs: simultaneous rekeys, the first installed deleted: the other keeps the policy", "[child-sa]") {
+  // RFC 7296 2.8.1: both new SAs replace the same old one; the loser may be
+  // the one that took the outbound policy.
+  for (bool deferred : {false, true}) {
+    INFO("second one as responder, outbound deferred: " << deferred);
+    Tables f(deferred ? "csa_coll_d" : "csa_coll");
+    ChildSaTable table(f.t, *f.engine);
+    std::string error;
+    REQUIRE(table.install(childUp(0xa1001, 0xb1001, {"10.0.1.0/24"}, {"10.0.2.0/24"}), error));
+    auto ours = childUp(0xa3001, 0xb3001, {"10.0.1.0/24"}, {"10.0.2.0/24"});
+    ours.replacesInboundSpi = 0xa1001;
+    REQUIRE(table.install(std::move(ours), error));
+    auto theirs = childUp(0xa4001, 0xb4001, {"10.0.1.0/24"}, {"10.0.2.0/24"});
+    theirs.replacesInboundSpi = 0xa1001;
+    theirs.outboundAfterReplacedDown = deferred;
+    REQUIRE(table.install(std::move(theirs), error));
+    CHECK(f.outboundSpiFor("10.0.1.5", "10.0.2.7") == 0xb3001);
+    REQUIRE(table.remove(childDown(0xa3001, 0xb3001), error));  // ours lost
+    CHECK(f.outboundSpiFor("10.0.1.5", "10.0.2.7") == 0xb4001);
+    REQUIRE(table.remove(childDown(0xa1001, 0xb1001), error));  // the peer deletes the old one
+    CHECK(f.outboundSpiFor("10.0.1.5", "10.0.2.7") == 0xb4001);
+    CHECK(table.installed().size() == 1);
+    f.checkManualUntouched();
+  }
+}
+
 TEST_CASE("child SAs: a refused install leaves the tables as they were", "[child-sa]") {
   Tables f("csa_refuse");
   ChildSaTable table(f.t, *f.engine);

@@ -432,6 +432,11 @@ TEST_CASE("CHILD_SA rekey from either side: new SA replaces the old, which is th
   requireMirrored(*upI[1], *upR[1]);
   CHECK(upI[1]->replacesInboundSpi == oldInI);
   CHECK(upR[1]->replacesInboundSpi == oldOutI);
+  // Only the side that answered the rekey keeps sending on the old SA until
+  // the rekeyer deletes it.
+  CHECK(upI[1]->outboundAfterReplacedDown == !fromInitiator);
+  CHECK(upR[1]->outboundAfterReplacedDown == fromInitiator);
+  CHECK_FALSE(upI[0]->outboundAfterReplacedDown);
   CHECK(upI[1]->inbound.spi != oldInI);
   CHECK(upI[1]->child == "lan");
   CHECK(upI[1]->localTs[0].src == prefix("10.0.0.0/24"));
