@@ -79,6 +79,9 @@ struct IkeSa {
   Bytes initRequest, initResponse;  // RealMessage1/2 for AUTH (2.15)
   bool natLocal = false, natRemote = false;  // a NAT in front of us / of the peer (2.23)
   bool initialContact = false;               // received in IKE_AUTH
+  // RFC 7383 2.3: both sides announced IKEV2_FRAGMENTATION_SUPPORTED in
+  // IKE_SA_INIT; SKF may flow (ours only with fragmentation = yes/force).
+  bool fragmentation = false;
 
   // IKE SA rekey (1.3.2, 2.18).
   uint64_t rekeyAtMs = 0;       // 0: no time-based rekey
