@@ -168,8 +168,12 @@ def run_phase(topo, daemon, case, auth, initiator):
         log = gwb.log()
     wire = wire_summary(pcap, [a_ip, b_ip])
     counters = {k: v for k, v in engine_counters(stats).items() if k.startswith("fragment") and v}
+    # With net_af_packet the kernel reassembles IP fragments before the PMD
+    # (PACKET_FANOUT_FLAG_DEFRAG): the worker's own reassembly shows here
+    # only on ports that see fragments.
     print(f"info  wire by sender {wire}; ipsecgwd fragment counters {counters}; IKE I/O "
-          f"{stats.get('ike', {}).get('io')}", flush=True)
+          f"{stats.get('ike', {}).get('io')}; worker packets_reassembled "
+          f"{stats.get('worker', {}).get('packets_reassembled')}", flush=True)
     ec = engine_counters(stats)
     if frag == "yes":
         for who, ip in (("ipsecgwd", a_ip), ("strongSwan", b_ip)):
