@@ -2,6 +2,7 @@
 // shapes them. Each error names the key path and the line.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "config/config_parser.hpp"
@@ -109,6 +110,23 @@ TEST_CASE("IKE fragmentation (RFC 7383): per connection, fragment_size in [ike]"
     REQUIRE(r.ok());
     CHECK(r.config->connections[0].fragmentation == want);
     CHECK(r.config->ike.fragmentSize == 400);
+  }
+  SECTION("fragments above the port's MTU: a note naming both") {
+    auto notesWith = [](std::string_view mtu, std::string_view frag) {
+      std::string text = replaced(connectionText("fragmentation = \"" + std::string(frag) + "\"\n"),
+                                  "retransmit_tries = 3\n", "retransmit_tries = 3\nfragment_size = 1400\n");
+      text = replaced(baseConfig() + text, "role = \"unprotected\"\n", "role = \"unprotected\"\nmtu = " + std::string(mtu) + "\n");
+      ConfigResult r = parseConfigString(text, "test.toml");
+      INFO(r.error);
+      REQUIRE(r.ok());
+      return std::count_if(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+        return n.find("fragment_size 1400 exceeds the mtu 1280 of port \"wan\"") != std::string::npos &&
+               n.find("connections.site-b") != std::string::npos;
+      });
+    };
+    CHECK(notesWith("1280", "yes") == 1);
+    CHECK(notesWith("1280", "accept") == 0);  // never sends fragments
+    CHECK(notesWith("1500", "yes") == 0);
   }
   SECTION("an unknown value") {
     std::string text = connectionText("fragmentation = \"maybe\"\n");
