@@ -1,6 +1,7 @@
 // ipsecgwctl: the operator's CLI for ipsecgwd (README.md in this folder).
 //
 //   ipsecgwctl [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS...]
+//   ipsecgwctl stats --prometheus
 //
 // Exit codes: 0 ok, 1 the daemon refused or the command failed, 2 usage,
 // 3 cannot connect or no answer.
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "client.hpp"
+#include "prometheus.hpp"
 #include "control/protocol.hpp"
 #include "render.hpp"
 
@@ -57,12 +59,14 @@ std::string commandList() {
 int main(int argc, char** argv) {
   std::string socketPath = kDefaultSocket;
   bool json = false;
+  bool prometheus = false;
   int timeoutMs = 5000;
   std::vector<std::string> words;
   po::options_description desc("ipsecgwctl [options] COMMAND [ARGS...]\noptions");
   desc.add_options()("help,h", "this help")("socket,s", po::value(&socketPath)->default_value(socketPath),
                                             "the daemon's control socket (ipsecgwd --control-socket)")(
       "json,j", po::bool_switch(&json), "print the result as JSON (field names: README.md)")(
+      "prometheus", po::bool_switch(&prometheus), "stats only: print the counters in Prometheus text format")(
       "timeout", po::value(&timeoutMs)->default_value(timeoutMs), "milliseconds to wait for the answer");
   po::options_description hidden;
   hidden.add_options()("words", po::value(&words));
@@ -96,6 +100,10 @@ int main(int argc, char** argv) {
     std::cerr << "ipsecgwctl: usage: ipsecgwctl " << spec->usage << "\n";
     return kUsage;
   }
+  if (prometheus && (spec->name != std::string_view("stats") || json)) {
+    std::cerr << "ipsecgwctl: --prometheus goes with the stats command only, and not with --json\n";
+    return kUsage;
+  }
   if (timeoutMs <= 0) {
     std::cerr << "ipsecgwctl: --timeout must be positive\n";
     return kUsage;
@@ -119,6 +127,8 @@ int main(int argc, char** argv) {
   const nlohmann::json result = x.response.value("result", nlohmann::json::object());
   if (json)
     std::cout << result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  else if (prometheus)
+    ctl::renderPrometheus(result, std::cout);
   else
     ctl::render(spec->name, result, std::cout);
   return kOk;

@@ -12,7 +12,8 @@
 // data-plane issue. With [connections] in the configuration the same loop
 // runs IKEv2 (ike_control.hpp): children with start_action = "start" are
 // initiated at start, and every IKE SA is deleted on SIGINT/SIGTERM. The
-// loop also serves ipsecgwctl on the control socket (lib/control/server.hpp).
+// loop also serves ipsecgwctl on the control socket (lib/control/server.hpp)
+// and DPDK telemetry's /ipsecgw/... endpoints (lib/control/telemetry.hpp).
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -28,6 +29,7 @@
 
 #include "config/config_parser.hpp"
 #include "control/commands.hpp"
+#include "control/telemetry.hpp"
 #include "crypto/engine_factory.hpp"
 #include "dataplane/gateway_builder.hpp"
 #include "dataplane/worker.hpp"
@@ -222,6 +224,9 @@ int main(int argc, char** argv) {
             rc = fail("control socket: " + error);
             gStop = 1;
           }
+          // DPDK telemetry (/ipsecgw/...) answered from this loop.
+          auto& telemetry = control::TelemetryEndpoints::instance();
+          telemetry.attach(&view);
           if (ike && !gStop) {
             worker.setExceptionRing(ike->ring());
             ike->start(nowMs());
@@ -235,8 +240,10 @@ int main(int argc, char** argv) {
             uint32_t work = worker.poll(now);
             if (ike) work += ike->poll(now);
             if (cli) work += cli->poll(now);
+            work += telemetry.poll(now);
             backoff.after(work);
           }
+          telemetry.attach(nullptr);  // the worker and its counters go below
           if (ike) {
             // RFC 7296 1.4.1: tell the peers; their answers (or the grace
             // period) end the IKE SAs, whose CHILD_SAs leave the tables.

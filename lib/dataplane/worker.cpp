@@ -21,6 +21,11 @@ namespace ipsecgw::dataplane {
 
 namespace {
 
+// A packet a router must not fragment: IPv6 (RFC 8200 5) or IPv4 with DF.
+bool mustNotFragment(const uint8_t* ip) {
+  return (ip[0] >> 4) != 4 || (loadBe16(ip + ip::kV4Frag) & ip::kV4FlagDf);
+}
+
 constexpr uint32_t kEth = RTE_ETHER_HDR_LEN;
 
 std::span<const uint8_t> ipBytes(const rte_mbuf* m) {
@@ -256,7 +261,7 @@ void Worker::bypass(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint3
   t_.spd->lookupBurst({keyPtrs, n}, {pols, n});
   for (uint32_t i = 0; i < n; ++i) {
     if (pols[i] && pols[i]->action == policy::PolicyAction::Bypass)
-      forwardPlain(inPort, pkts[i]);
+      forwardPlain({inPort, false}, pkts[i]);
     else
       drop(pkts[i], pols[i] ? DropReason::PolicyDiscard : DropReason::NoPolicy);
   }
@@ -345,7 +350,7 @@ void Worker::protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint
     } else if (pol->action == policy::PolicyAction::Discard) {
       drop(m, DropReason::PolicyDiscard);
     } else if (pol->action == policy::PolicyAction::Bypass) {
-      forwardPlain(inPort, m);
+      forwardPlain({inPort, false}, m);
     } else if (pol->saIndex >= t_.outbound.size() || !t_.outbound[pol->saIndex]) {
       drop(m, DropReason::NoSa);
     } else {
@@ -356,13 +361,13 @@ void Worker::protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint
       const bool v4 = keys[i].src.isV4();
       const bool tooBig = m->pkt_len > innerMtu;
       if (ttlWouldExpire(ip)) {
-        refuseWithIcmp(inPort, m, DropReason::TtlExpired, IcmpError::TimeExceeded, 0);
+        refuseWithIcmp({inPort, false}, m, DropReason::TtlExpired, IcmpError::TimeExceeded, 0);
         continue;
       }
       // RFC 1191 / RFC 8201: DF set or IPv6 -> tell the sender the MTU
       // (quoting the packet as it arrived, before the TTL changes).
-      if (tooBig && (!v4 || (loadBe16(ip + ip::kV4Frag) & ip::kV4FlagDf))) {
-        refuseWithIcmp(inPort, m, DropReason::MtuExceeded, IcmpError::PacketTooBig, innerMtu);
+      if (tooBig && mustNotFragment(ip)) {
+        refuseWithIcmp({inPort, false}, m, DropReason::MtuExceeded, IcmpError::PacketTooBig, innerMtu);
         continue;
       }
       decrementTtl(ip);
@@ -376,24 +381,24 @@ void Worker::protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint
       // DF clear: fragment the inner packet; each fragment is encrypted on
       // its own (RFC 4459 3.1), so the outer packets never fragment.
       rte_mbuf* frags[kMaxFragments];
-      DropReason why;
-      const uint32_t nFrags = fragmentIpv4(m, innerMtu, pool_, frags, why);
-      if (nFrags == 0) {
-        drop(m, why);
-        continue;
-      }
-      counters_.packetsFragmented++;
-      counters_.fragmentsCreated += nFrags;
+      const uint32_t nFrags = fragment(m, innerMtu, frags);
       for (uint32_t f = 0; f < nFrags; ++f) enqueue(sa, frags[f]);
     }
   }
   encryptGroups();
 }
 
-void Worker::refuseWithIcmp(uint16_t inPort, rte_mbuf* m, DropReason why, IcmpError kind, uint32_t mtu) {
-  const GatewayPort& p = t_.ports[inPort];
+void Worker::refuseWithIcmp(const Origin& from, rte_mbuf* m, DropReason why, IcmpError kind, uint32_t mtu) {
   const bool v4 = (rte_pktmbuf_mtod(m, const uint8_t*)[0] >> 4) == 4;
-  const auto& own = v4 ? p.ipv4 : p.ipv6;
+  // RFC 4301 6.2: the error about a packet that came out of a tunnel goes
+  // back through the SPD, so it must come from an address the peer's
+  // selectors accept: the port the packet was heading to (the protected
+  // side), not the port it arrived on (whose address no policy covers).
+  uint16_t sourcePort = from.inPort;
+  if (from.fromTunnel)
+    if (const NextHop* hop = t_.routes->lookup(destinationOf(rte_pktmbuf_mtod(m, const uint8_t*))))
+      sourcePort = hop->port;
+  const auto& own = v4 ? t_.ports[sourcePort].ipv4 : t_.ports[sourcePort].ipv6;
   if (!icmpErrorAllowed(ipBytes(m), kind)) {
     count(DropReason::IcmpSuppressed);
   } else if (!own) {
@@ -404,12 +409,15 @@ void Worker::refuseWithIcmp(uint16_t inPort, rte_mbuf* m, DropReason why, IcmpEr
     DropReason failed;
     if (rte_mbuf* e = makeIcmpError(m, kind, mtu, own->address, pool_, failed)) {
       counters_.icmpErrorsSent++;
-      // By the routes, like any packet we originate. An error about a
-      // packet that came out of a tunnel has no route back (its sender is
-      // reached through the SPD, and our wan address matches no policy): it
-      // ends as no-route. Sending it into the SA would need a source address
-      // the peer's selectors accept (RFC 4301 6.2); not done yet.
-      route(e);
+      if (from.fromTunnel) {
+        FlowKey key;
+        if (DropReason r = parseFlowKey(ipBytes(e), key); r != DropReason::None)
+          drop(e, r);
+        else
+          protect(sourcePort, &e, &key, 1);  // no policy covers it: counted there
+      } else {
+        route(e);  // like any packet we originate
+      }
     } else {
       count(failed);
     }
@@ -442,25 +450,55 @@ void Worker::unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n) {
       if (r != DropReason::None)
         drop(run[j], r);
       else
-        forwardPlain(inPort, run[j]);
+        forwardPlain({inPort, true}, run[j]);
     }
     for (uint32_t j = ok; j < k; ++j) drop(run[j], why[j]);
   });
 }
 
-void Worker::forwardPlain(uint16_t inPort, rte_mbuf* m) {
+void Worker::forwardPlain(const Origin& from, rte_mbuf* m) {
   if (!decrementTtl(rte_pktmbuf_mtod(m, uint8_t*))) {
-    refuseWithIcmp(inPort, m, DropReason::TtlExpired, IcmpError::TimeExceeded, 0);
+    refuseWithIcmp(from, m, DropReason::TtlExpired, IcmpError::TimeExceeded, 0);
     return;
   }
-  route(m);
+  route(m, NextHopCache::kAnySlot, &from);
 }
 
-void Worker::route(rte_mbuf* m, uint32_t slot) {
+void Worker::tooBig(rte_mbuf* m, uint32_t mtu, const Origin* from) {
+  if (!from) {
+    drop(m, DropReason::MtuExceeded);
+    return;
+  }
+  // RFC 1191 / RFC 8201: DF set or IPv6 -> the sender learns the MTU. The
+  // quoted packet carries the already decremented TTL; senders match the
+  // error by addresses and ports (RFC 4443 2.4, RFC 1191 4).
+  if (mustNotFragment(rte_pktmbuf_mtod(m, const uint8_t*))) {
+    refuseWithIcmp(*from, m, DropReason::MtuExceeded, IcmpError::PacketTooBig, mtu);
+    return;
+  }
+  // RFC 791 / RFC 1812 5.2.6: DF clear -> fragments that fit the way out.
+  rte_mbuf* frags[kMaxFragments];
+  const uint32_t nFrags = fragment(m, mtu, frags);
+  for (uint32_t f = 0; f < nFrags; ++f) route(frags[f]);
+}
+
+uint32_t Worker::fragment(rte_mbuf* m, uint32_t mtu, rte_mbuf** frags) {
+  DropReason why;
+  const uint32_t n = fragmentIpv4(m, mtu, pool_, {frags, kMaxFragments}, why);
+  if (n == 0) {
+    drop(m, why);
+    return 0;
+  }
+  counters_.packetsFragmented++;
+  counters_.fragmentsCreated += n;
+  return n;
+}
+
+void Worker::route(rte_mbuf* m, uint32_t slot, const Origin* from) {
   const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*);
   if (const ResolvedHop* h = nextHops_.find(slot, ip)) {
     if (m->pkt_len > h->mtu) {
-      drop(m, DropReason::MtuExceeded);
+      tooBig(m, h->mtu, from);
       return;
     }
     transmit(h->port, m, h->mac);
@@ -474,7 +512,7 @@ void Worker::route(rte_mbuf* m, uint32_t slot) {
   }
   const GatewayPort& out = t_.ports[hop->port];
   if (m->pkt_len > out.mtu) {
-    drop(m, DropReason::MtuExceeded);
+    tooBig(m, out.mtu, from);
     return;
   }
   const IpAddress nextHop = hop->gateway ? *hop->gateway : dst;

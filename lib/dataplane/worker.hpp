@@ -97,13 +97,30 @@ class Worker {
   // Plaintext from an unprotected port: forwarded where the SPD says BYPASS.
   void bypass(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n);
   void unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n);
-  void forwardPlain(uint16_t inPort, rte_mbuf* m);             // decrements TTL, then routes
-  // Drops `m` for `why` after sending the ICMP error about it to its source
-  // from `inPort`'s address, where allowed and within the rate limit.
-  void refuseWithIcmp(uint16_t inPort, rte_mbuf* m, DropReason why, IcmpError kind, uint32_t mtu);
+  // Where a forwarded packet came from, for the ICMP errors about it: the
+  // port it arrived on, and whether it came out of an SA (then the errors
+  // go back into a tunnel, RFC 4301 6.2).
+  struct Origin {
+    uint16_t inPort;
+    bool fromTunnel;
+  };
+  // Decrements TTL, then routes; too big for the way out: fragmented (IPv4
+  // without DF) or refused with ICMP (RFC 1191, RFC 8201).
+  void forwardPlain(const Origin& from, rte_mbuf* m);
+  // Drops `m` for `why` after sending the ICMP error about it to its source,
+  // where allowed and within the rate limit: from `from.inPort`'s address by
+  // the routes, or, for a packet that came out of a tunnel, from the address
+  // of the port it was heading to, through the SPD into the tunnel.
+  void refuseWithIcmp(const Origin& from, rte_mbuf* m, DropReason why, IcmpError kind, uint32_t mtu);
   // m at IP, by its destination; `slot` is where the resolved next hop is
-  // remembered (NextHopCache: the SA's slot, or kAnySlot).
-  void route(rte_mbuf* m, uint32_t slot = NextHopCache::kAnySlot);
+  // remembered (NextHopCache: the SA's slot, or kAnySlot). `from`: a
+  // forwarded packet, which a too small MTU fragments or refuses with ICMP;
+  // nullptr: one we made (ESP, ICMP), dropped as mtu-exceeded.
+  void route(rte_mbuf* m, uint32_t slot = NextHopCache::kAnySlot, const Origin* from = nullptr);
+  void tooBig(rte_mbuf* m, uint32_t mtu, const Origin* from);
+  // IPv4 `m` split into `frags` (kMaxFragments room), pieces of at most
+  // `mtu` bytes; 0 when it cannot be (m dropped and counted).
+  uint32_t fragment(rte_mbuf* m, uint32_t mtu, rte_mbuf** frags);
   void transmit(uint16_t port, rte_mbuf* m, const rte_ether_addr& dst);  // m at IP
   void sendFrame(uint16_t port, rte_mbuf* m);                            // m at Ethernet
   void sendReleased(uint16_t port, rte_mbuf** held, size_t n);

@@ -170,6 +170,15 @@ rekey_time = {child_rekey_time}
         expect(not leftover, "ipsecgwd: no DPDK runtime files left behind")
         return self.stats
 
+    def show_cli(self, ctl_exe, *commands):
+        """Prints what `ipsecgwctl COMMAND` shows of this daemon (the demo
+        sets IPSECGWCTL); its default socket is /run/ipsecgw/PREFIX.sock."""
+        for command in commands:
+            r = subprocess.run([ctl_exe, "--socket", f"/run/ipsecgw/{self.prefix}.sock", command],
+                               capture_output=True, text=True, timeout=20)
+            print(f"$ ipsecgwctl {command}\n{r.stdout}{r.stderr}", flush=True)
+            expect(r.returncode == 0, f"ipsecgwctl {command}: exit {r.returncode}")
+
     def log(self):
         try:
             with open(self.log_path, errors="replace") as f:
@@ -327,6 +336,8 @@ def run_phase(topo, daemon, case, initiator, results):
                 spis = check_established(gwa, gwb, case, initiator)
                 if spis:
                     results[f"{case} {initiator}"] = traffic(topo)
+                    if os.environ.get("IPSECGWCTL"):
+                        gwa.show_cli(os.environ["IPSECGWCTL"], "list-sas", "stats")
                     stats = gwa.stop()
                     gone = wait(lambda: not gwb.list_sas(), 5)
                     expect(gone, "ipsecgwd's SIGTERM deleted the IKE_SA on strongSwan's side")

@@ -84,7 +84,7 @@ def teardown():
         sh(f"rm -rf /var/run/dpdk/igw{SUFFIX}{ns}", check=False)
 
 
-def config(side, keys, transform, natt, port_args=""):
+def config(side, keys, transform, natt, port_args="", lan_mtu=1500):
     me, peer = ("1", "2") if side == "a" else ("2", "1")
     wan_me, wan_peer = (f"192.0.2.{me}", f"192.0.2.{peer}")
     lines = [f"""# ipsecgw integration test gateway {side.upper()}: TEST KEYS ONLY
@@ -96,7 +96,7 @@ name = "lan"
 device = "net_af_packet0,iface=gw{side}-lan{port_args}"
 ipv4 = "10.0.{me}.1/24"
 ipv6 = "fd00:{me}::1/64"
-mtu = 1500
+mtu = {lan_mtu}
 role = "protected"
 
 [[port]]
@@ -206,14 +206,15 @@ def make_keys(transform):
     return keys
 
 
-def start_pair(daemon, workdir, keys, transform, natt, extra=(), port_args=""):
+def start_pair(daemon, workdir, keys, transform, natt, extra=(), port_args="", lan_mtu=None):
     """Writes both configurations (readable by root only) and starts gwA, gwB.
-    `port_args` is appended to each net_af_packet device string."""
+    `port_args` is appended to each net_af_packet device string; `lan_mtu`
+    maps "a"/"b" to that gateway's lan port MTU (default 1500)."""
     procs = {}
     for side in "ab":
         path = os.path.join(workdir, f"gw{side}.toml")
         with open(path, "w") as f:
-            f.write(config(side, keys, transform, natt, port_args))
+            f.write(config(side, keys, transform, natt, port_args, (lan_mtu or {}).get(side, 1500)))
         os.chmod(path, 0o600)
         procs[f"gw{side}"] = start(daemon, f"gw{side}", workdir, extra)
     return procs
