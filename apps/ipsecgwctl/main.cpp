@@ -40,6 +40,7 @@ constexpr CommandSpec kCommands[] = {
     {"stats", "stats", 0, 0, "counters per port, per SA, drops by reason, IKE"},
     {"initiate", "initiate CONNECTION [CHILD]", 1, 2, "bring up a connection (all its children, or one)"},
     {"terminate", "terminate CONNECTION [CHILD]", 1, 2, "delete a connection's IKE SAs (or one child's CHILD_SAs)"},
+    {"rekey", "rekey CONNECTION [CHILD]", 1, 2, "rekey a connection's IKE SAs (or one child's CHILD_SAs) now"},
 };
 
 const CommandSpec* findCommand(const std::string& name) {

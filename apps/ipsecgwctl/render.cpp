@@ -192,7 +192,7 @@ void render(const std::string& command, const json& constResult, std::ostream& o
     renderRoutes(result, os);
   else if (command == "stats")
     renderStats(result, os);
-  else if (command == "initiate" || command == "terminate")
+  else if (command == "initiate" || command == "terminate" || command == "rekey")
     os << command << " " << field(result, "connection")
        << (result.value("child", "").empty() ? "" : "/" + field(result, "child")) << ": requested\n";
   else

@@ -51,7 +51,21 @@ Reply runTerminate(GatewayView& v, const nlohmann::json& args, uint64_t nowMs) {
   return nlohmann::json{{"connection", *conn}, {"child", *child}, {"terminated", true}};
 }
 
-const std::array<Command, 9> kCommands{{
+// Rekeys now what rekey_time would rekey later: the connection's IKE SAs
+// (RFC 7296 1.3.2), or with a child its CHILD_SAs of that name (1.3.3).
+Reply runRekey(GatewayView& v, const nlohmann::json& args, uint64_t nowMs) {
+  auto conn = stringArg(args, "connection", true);
+  if (!conn) return unexpected(conn.error());
+  auto child = stringArg(args, "child", false);
+  if (!child) return unexpected(child.error());
+  if (!v.ike) return unexpected(std::string("no IKE connections configured"));
+  std::string error;
+  const bool ok = child->empty() ? v.ike->rekeyIke(*conn, nowMs, error) : v.ike->rekeyChild(*conn, *child, nowMs, error);
+  if (!ok) return unexpected(error);
+  return nlohmann::json{{"connection", *conn}, {"child", *child}, {"rekeying", true}};
+}
+
+const std::array<Command, 10> kCommands{{
     {"status", false, [](GatewayView& v, const nlohmann::json&, uint64_t now) -> Reply { return statusResult(v, now); }},
     {"list-sas", false, [](GatewayView& v, const nlohmann::json&, uint64_t now) -> Reply { return listSasResult(v, now); }},
     {"list-conns", false, [](GatewayView& v, const nlohmann::json&, uint64_t) -> Reply { return listConnsResult(v); }},
@@ -60,6 +74,7 @@ const std::array<Command, 9> kCommands{{
     {"stats", false, [](GatewayView& v, const nlohmann::json&, uint64_t) -> Reply { return statsResult(v); }},
     {"initiate", true, runInitiate},
     {"terminate", true, runTerminate},
+    {"rekey", true, runRekey},
     {"commands", false, [](GatewayView&, const nlohmann::json&, uint64_t) -> Reply {
        nlohmann::json names = nlohmann::json::array();
        for (auto n : commandNames()) names.push_back(std::string(n));

@@ -21,13 +21,13 @@ ExceptionRing::~ExceptionRing() {
   rte_ring_free(ring_);
 }
 
-void ExceptionRing::push(rte_mbuf* m) {
+bool ExceptionRing::push(rte_mbuf* m) {
   if (rte_ring_sp_enqueue(ring_, m) != 0) {
     droppedFull_++;
-    rte_pktmbuf_free(m);
-    return;
+    return false;
   }
   pushed_++;
+  return true;
 }
 
 uint32_t ExceptionRing::pop(rte_mbuf** out, uint32_t max) {

@@ -32,8 +32,9 @@ class ExceptionRing {
   ExceptionRing& operator=(const ExceptionRing&) = delete;
 
   // Producer: takes `m` (at its IP header, m->port = the gateway's port
-  // index it arrived on). When the ring is full `m` is freed and counted.
-  void push(rte_mbuf* m);
+  // index it arrived on). False when the ring is full: `m` stays the
+  // caller's, to drop under its reason (exception-ring-full), counted here too.
+  [[nodiscard]] bool push(rte_mbuf* m);
   // Consumer: up to `max` packets, oldest first; the caller frees them.
   uint32_t pop(rte_mbuf** out, uint32_t max);
 

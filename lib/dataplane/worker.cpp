@@ -300,7 +300,7 @@ bool Worker::consumeIke(rte_mbuf* m, std::span<const uint8_t> ip, const IpLayout
     case IkeRxKind::NatKeepalive: drop(m, DropReason::NatKeepalive); return true;
     case IkeRxKind::Ike:
       rte_pktmbuf_adj(m, l2);
-      exceptions_->push(m);
+      if (!exceptions_->push(m)) drop(m, DropReason::ExceptionRingFull);
       return true;
     case IkeRxKind::NotIke: return false;
   }

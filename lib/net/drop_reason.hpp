@@ -46,6 +46,7 @@ namespace ipsecgw {
   X(IcmpNoAddress, "icmp-no-address", "ICMP error not sent: ingress port has no address of that family") \
   X(IcmpSuppressed, "icmp-suppressed", "no ICMP error about an ICMP error, non-first fragment, multicast (RFC 1812 4.3.2.7)") \
   X(LocalUnhandled, "local-unhandled", "addressed to the gateway, no service for it")         \
+  X(ExceptionRingFull, "exception-ring-full", "IKE datagram for the control core dropped: its ring is full") \
   X(TxFull, "tx-full", "transmit queue full")
 
 enum class DropReason : uint8_t {

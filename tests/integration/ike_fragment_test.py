@@ -36,8 +36,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ike_interop_test as interop  # noqa: E402  (Ipsecgwd, expect, report_failure_context)
-from strongswan.harness import LAN, Conn, StrongSwan, addr, capture, installed_children, topology  # noqa: E402
+from ike_gateway import CHECKS, Ipsecgwd, expect, ping, report_failure_context, strongswan_conn  # noqa: E402
+from strongswan.harness import LAN, StrongSwan, addr, capture, installed_children, topology  # noqa: E402
 
 IKE = "aes128gcm16-prfsha256-x25519"
 ESP = "aes128gcm16"
@@ -53,8 +53,8 @@ SKF = 53  # RFC 7383 2.5: Encrypted Fragment payload
 
 
 def psk_auth(topo):
-    """AUTHS entry: (ipsecgwd [connections] lines to add, strongSwan Conn changes). PSK is the
-    harness default; a certificate mode returns its key/cert lines and Conn overrides here."""
+    """AUTHS entry: (ipsecgwd [connections.gw] keys, strongSwan Conn fields). PSK is the
+    harness default; a certificate mode returns its key/cert settings here."""
     del topo
     return {}, {}
 
@@ -75,21 +75,16 @@ def give_gwb_extra_addresses(topo):
     topo.ex("gwB", f"for k in $(seq 0 {EXTRA_TS - 1}); do ip addr add 198.19.$k.1/24 dev lan0; done")
 
 
-def patch_config(gwa, ike_lines, conn_lines, wan_mtu):
-    """Adds our lines to the config interop.Ipsecgwd wrote (its text is shared
-    with ike_interop_test.py, which must stay as it is)."""
+def set_wan_mtu(gwa, mtu):
+    """ike_gateway.Ipsecgwd has no key for the port table: the wan port's
+    mtu goes in after its role line."""
     with open(gwa.config) as f:
         text = f.read()
-    anchors = {"[ike]\n": ike_lines, "keyingtries = 1\n": conn_lines,
-               'role = "unprotected"\n': [f"mtu = {wan_mtu}"] if wan_mtu else []}
-    for anchor, lines in anchors.items():
-        if not lines:
-            continue
-        if text.count(anchor) != 1:
-            raise RuntimeError(f"ipsecgwd config template changed: {anchor!r} not found once")
-        text = text.replace(anchor, anchor + "".join(line + "\n" for line in lines))
+    anchor = 'role = "unprotected"\n'
+    if text.count(anchor) != 1:
+        raise RuntimeError(f"ipsecgwd config template changed: {anchor!r} not found once")
     with open(gwa.config, "w") as f:
-        f.write(text)
+        f.write(text.replace(anchor, anchor + f"mtu = {mtu}\n"))
 
 
 def wire_summary(pcap, gw_addrs):
@@ -123,26 +118,24 @@ def engine_counters(stats):
 def run_phase(topo, daemon, case, auth, initiator):
     mtu, ours, theirs, frag = CASES[case]
     print(f"--- {case} ({auth}): {initiator} initiates", flush=True)
-    since = len(interop.failures)
-    expect = interop.expect
+    since = len(CHECKS.failures)
     psk = secrets.token_hex(16)
-    conn_lines, conn_overrides = AUTHS[auth](topo)
+    conn_keys, conn_fields = AUTHS[auth](topo)
     gwa = gwb = None
     a_ip, b_ip = addr("gwA", "wan0"), addr("gwB", "wan0")
     if mtu:
         topo.ex("gwB", ["ip", "link", "set", "wan0", "mtu", str(mtu)])
     with capture(topo, "gwB", "wan0") as pcap:
-        conn = Conn(name="gw", local_addrs=b_ip, remote_addrs=a_ip, local_id=interop.GWB_ID,
-                    remote_id=interop.GWA_ID, psk=psk, local_ts=lan_ts("gwB"), remote_ts=lan_ts("gwA"),
-                    ike_proposals=IKE, esp_proposals=ESP, encap=True, extra={"fragmentation": frag},
-                    **conn_overrides)
+        conn = strongswan_conn(psk, IKE, ESP, local_ts=lan_ts("gwB"), remote_ts=lan_ts("gwA"),
+                               extra={"fragmentation": frag}, **conn_fields)
         gwb = StrongSwan(topo, "gwB", [conn], retransmit_tries=3, conf_extra=f"  fragment_size = {theirs}\n")
         with gwb:
             gwb.load_conns()
-            gwa = interop.Ipsecgwd(topo, daemon, psk, IKE, ESP, "start" if initiator == "ipsecgwd" else "none",
-                                   f"{case}-{auth}-{initiator}", local_ts=lan_ts("gwA"), remote_ts=lan_ts("gwB"))
-            patch_config(gwa, [f"fragment_size = {ours}"], [f'fragmentation = "{frag}"'] + list(conn_lines), mtu)
+            gwa = Ipsecgwd(topo, daemon, psk, IKE, ESP, "start" if initiator == "ipsecgwd" else "none",
+                           f"{case}-{auth}-{initiator}", local_ts=lan_ts("gwA"), remote_ts=lan_ts("gwB"),
+                           ike={"fragment_size": ours}, conn={"fragmentation": frag, **conn_keys})
             if mtu:
+                set_wan_mtu(gwa, mtu)
                 # The DPDK port's veth: the kernel drops af_packet frames above it.
                 topo.ex("gwA", ["ip", "link", "set", "wan0", "mtu", str(mtu)])
             with gwa:
@@ -160,9 +153,9 @@ def run_phase(topo, daemon, case, auth, initiator):
                 if children:
                     expect(len(children[0].get("local-ts", [])) >= EXTRA_TS,
                            f"the CHILD_SA carries the long selector lists ({len(children[0].get('local-ts', []))} local)")
-                    interop.ping(topo, "hostA", addr("hostB", "eth0"), count=2, interval=0.2)
+                    ping(topo, "hostA", addr("hostB", "eth0"), count=2, interval=0.2)
                     for src, dst in (("hostA", "hostB"), ("hostB", "hostA")):
-                        loss = interop.ping(topo, src, addr(dst, "eth0"), count=10, interval=0.05)
+                        loss = ping(topo, src, addr(dst, "eth0"), count=10, interval=0.05)
                         expect(loss == 0, f"ping {src} -> {dst} through the tunnel: {loss}% loss")
                 stats = gwa.stop()
         log = gwb.log()
@@ -194,7 +187,7 @@ def run_phase(topo, daemon, case, auth, initiator):
             expect(wire[ip]["ip_fragments"] >= 2, f"{who}'s IKE_AUTH went as IP fragments ({wire[ip]['ip_fragments']})")
         expect(ec.get("fragments-sent", 0) == 0, "ipsecgwd sent no SKF")
     expect(psk not in gwa.log() and psk not in gwb.output(), "the PSK is in no log")
-    interop.report_failure_context(topo, gwa, gwb, pcap, since)
+    report_failure_context(topo, gwa, gwb, pcap, since)
 
 
 def main():
@@ -211,12 +204,12 @@ def main():
                 for initiator in ("ipsecgwd", "strongswan"):
                     run_phase(topo, daemon, case, auth, initiator)
             except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
-                interop.expect(False, f"harness error: {type(e).__name__}: {e}")
+                expect(False, f"harness error: {type(e).__name__}: {e}")
     except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
-        interop.expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
-    print(f"ike fragment {case} ({auth}): {interop.checks - len(interop.failures)}/{interop.checks} checks passed, "
+        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
+    print(f"ike fragment {case} ({auth}): {CHECKS.count - len(CHECKS.failures)}/{CHECKS.count} checks passed, "
           f"{time.monotonic() - t0:.0f} s", flush=True)
-    return 1 if interop.failures or not interop.checks else 0
+    return 1 if CHECKS.failures or not CHECKS.count else 0
 
 
 if __name__ == "__main__":

@@ -29,14 +29,13 @@ Exits 1 on any failure and prints one result line.
 import os
 import re
 import secrets
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ipsecgwd_process  # noqa: E402
-from strongswan.harness import (LAN, Conn, StrongSwan, addr, capture, installed_children, iperf3,  # noqa: E402
-                               topology)
+from ike_gateway import (CHECKS, Ipsecgwd, expect, ike_messages, ping, report_failure_context,  # noqa: E402
+                         strongswan_conn, wait)
+from strongswan.harness import LAN, StrongSwan, addr, capture, installed_children, iperf3, topology  # noqa: E402
 
 # ESP proposal -> (IKE proposal, vici IKE algorithms, vici ESP algorithms)
 CASES = {
@@ -54,187 +53,6 @@ CASES = {
                       dict(encr="AES_CBC", keysize="256", integ="HMAC_SHA2_256_128")),
 }
 NEGATIVE = ("wrong-psk", "no-proposal", "invalid-ke", "narrow-ts", "rekey")
-GWA_ID, GWB_ID = "gwa@interop.test", "gwb@interop.test"
-
-failures = []
-checks = 0
-
-
-def expect(cond, what):
-    global checks
-    checks += 1
-    print(("ok    " if cond else "FAIL  ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
-
-
-def ping(topo, src_ns, dst, count=10, interval=0.05, deadline=None):
-    """Loss in percent of exactly `count` echo requests, each given 2 s for
-    its reply. (Not the harness's ping: its -w makes ping send extra requests
-    when replies are slow, and counts the one in flight at exit as lost.)"""
-    del deadline  # replies are waited for per request
-    r = topo.ex(src_ns, ["ping", "-n", "-q", "-c", str(count), "-i", str(interval), "-W", "2", dst], check=False,
-                timeout=count * (interval + 2) + 10)
-    for line in r.stdout.splitlines():
-        if "packet loss" in line:
-            return float(line.split("%")[0].split()[-1])
-    return 100.0
-
-
-def wait(pred, timeout, step=0.2):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
-
-
-class Ipsecgwd:
-    """ipsecgwd as gwA with one connection "gw" / child "net" to gwB."""
-
-    def __init__(self, topo, daemon, psk, ike_proposals, esp_proposals, start_action, tag,
-                 local_ts=None, remote_ts=None, child_rekey_time=3600):
-        self.topo, self.daemon, self.tag = topo, daemon, tag
-        self.dir = os.path.join(topo.workdir, f"ipsecgwd-{tag}")
-        os.makedirs(self.dir, exist_ok=True)
-        self.prefix = f"{topo.prefix}igw-{tag}"
-        self.config = os.path.join(self.dir, "gwa.toml")
-        self.stats_path = os.path.join(self.dir, "gwa.json")
-        self.log_path = os.path.join(self.dir, "gwa.log")
-        psk_path = os.path.join(self.dir, "gw.psk")
-        with open(os.open(psk_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(psk + "\n")
-        quote = lambda xs: ", ".join(f'"{x}"' for x in xs)  # noqa: E731
-        text = f"""# ike_interop_test.py: ipsecgwd as gwA. TEST PSK ONLY.
-[gateway]
-crypto_engine = "ipsec-mb"
-
-[[port]]
-name = "lan"
-device = "net_af_packet0,iface=lan0"
-ipv4 = "{addr('gwA', 'lan0')}/24"
-ipv6 = "{addr('gwA', 'lan0', 6)}/64"
-role = "protected"
-
-[[port]]
-name = "wan"
-device = "net_af_packet1,iface=wan0"
-ipv4 = "{addr('gwA', 'wan0')}/24"
-role = "unprotected"
-
-[ike]
-retransmit_timeout = 1.0
-retransmit_tries = 3
-
-[connections.gw]
-local_addr = "{addr('gwA', 'wan0')}"
-remote_addr = "{addr('gwB', 'wan0')}"
-local = {{ id = "{GWA_ID}", auth = "psk" }}
-remote = {{ id = "{GWB_ID}", auth = "psk" }}
-psk_file = "{psk_path}"
-proposals = [{quote(ike_proposals.split(','))}]
-encap = true
-dpd_delay = 0
-keyingtries = 1
-
-[connections.gw.children.net]
-local_ts = [{quote(local_ts or LAN['gwA'])}]
-remote_ts = [{quote(remote_ts or LAN['gwB'])}]
-esp_proposals = [{quote(esp_proposals.split(','))}]
-start_action = "{start_action}"
-rekey_time = {child_rekey_time}
-"""
-        with open(os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(text)
-        self.proc = None
-        self.stats = {}
-
-    def __enter__(self):
-        self.proc = ipsecgwd_process.start(self.daemon, self.topo.ns["gwA"], self.config, self.stats_path,
-                                           self.log_path, self.prefix)
-        if not wait(lambda: "ipsecgwd: running" in self.log() or self.proc.poll() is not None, 20):
-            raise RuntimeError("ipsecgwd did not start: " + self.log()[-800:])
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"ipsecgwd exited {self.proc.returncode}: " + self.log()[-800:])
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.stop()
-
-    def stop(self):
-        rc, leftover, self.stats = ipsecgwd_process.stop(self.proc, self.prefix, self.stats_path)
-        expect(rc == 0, f"ipsecgwd: SIGTERM stops it with exit 0 (got {rc})")
-        expect(not leftover, "ipsecgwd: no DPDK runtime files left behind")
-        return self.stats
-
-    def show_cli(self, ctl_exe, *commands):
-        """Prints what `ipsecgwctl COMMAND` shows of this daemon (the demo
-        sets IPSECGWCTL); its default socket is /run/ipsecgw/PREFIX.sock."""
-        for command in commands:
-            r = subprocess.run([ctl_exe, "--socket", f"/run/ipsecgw/{self.prefix}.sock", command],
-                               capture_output=True, text=True, timeout=20)
-            print(f"$ ipsecgwctl {command}\n{r.stdout}{r.stderr}", flush=True)
-            expect(r.returncode == 0, f"ipsecgwctl {command}: exit {r.returncode}")
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def child_up_lines(self):
-        return re.findall(r"CHILD_SA gw/net\[\d+\] up: SPIs 0x([0-9a-f]{8})_i 0x([0-9a-f]{8})_o, (\S+?),",
-                          self.log())
-
-
-def strongswan_conn(psk, ike, esp, start_action="none", local_ts=None, remote_ts=None):
-    return Conn(name="gw", local_addrs=addr("gwB", "wan0"), remote_addrs=addr("gwA", "wan0"), local_id=GWB_ID,
-                remote_id=GWA_ID, psk=psk, local_ts=local_ts or list(LAN["gwB"]),
-                remote_ts=remote_ts or list(LAN["gwA"]), ike_proposals=ike, esp_proposals=esp,
-                start_action=start_action, encap=True)
-
-
-def ike_exchange(pcap):
-    """The IKE messages in a capture, one line each, as tshark decodes them."""
-    if not pcap or not os.path.exists(pcap):
-        return "(no capture)"
-    r = subprocess.run(["tshark", "-r", pcap, "-Y", "isakmp", "-T", "fields", "-E", "separator=  ",
-                        "-e", "frame.time_relative", "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst",
-                        "-e", "udp.dstport", "-e", "isakmp.exchangetype", "-e", "isakmp.flags", "-e",
-                        "isakmp.messageid", "-e", "isakmp.nextpayload", "-e", "isakmp.notify.msgtype",
-                        "-e", "udp.length"], capture_output=True, text=True, timeout=60)
-    return r.stdout.strip() or f"(tshark: no IKE decoded) {r.stderr.strip()[-300:]}"
-
-
-def ike_messages(pcap):
-    """IKE messages in a capture: [(exchange type, is response, DH groups in KE, notify types)]."""
-    r = subprocess.run(["tshark", "-r", pcap, "-Y", "isakmp", "-T", "fields", "-E", "separator=;",
-                        "-E", "aggregator=,", "-e", "isakmp.exchangetype", "-e", "isakmp.flag_r",
-                        "-e", "isakmp.key_exchange.dh_group", "-e", "isakmp.notify.msgtype"],
-                       capture_output=True, text=True, timeout=60)
-    out = []
-    for line in r.stdout.splitlines():
-        exch, resp, groups, notifies = (line.split(";") + ["", "", "", ""])[:4]
-        out.append((int(exch or 0), resp in ("1", "True"), [int(g) for g in groups.split(",") if g],
-                    [int(n) for n in notifies.split(",") if n]))
-    return out
-
-
-def report_failure_context(topo, gwa, gwb, pcap, since):
-    if len(failures) == since:
-        return
-    print("--- IKE exchange on gwB's wan0 (time, src, sport, dst, dport, exchange type 34=IKE_SA_INIT "
-          "35=IKE_AUTH 36=CREATE_CHILD_SA 37=INFORMATIONAL, flags 0x08=initiator 0x20=response, msgid, "
-          "first payload, notify types, udp length) ---")
-    print(ike_exchange(pcap))
-    if gwa:
-        print("--- ipsecgwd log (tail) ---\n" + gwa.log()[-2500:])
-    if gwb:
-        print("--- charon log (tail) ---\n" + gwb.log()[-3500:])
 
 
 def check_established(gwa, gwb, case, initiator):
@@ -319,7 +137,7 @@ def run_phase(topo, daemon, case, initiator, results):
     ike, _, _ = CASES[case]
     print(f"--- {case}: {initiator} initiates", flush=True)
     psk = secrets.token_hex(16)
-    since = len(failures)
+    since = len(CHECKS.failures)
     gwa = gwb = pcap = None
     with capture(topo, "gwB", "wan0") as pcap:
         gwb = StrongSwan(topo, "gwB", [strongswan_conn(psk, ike, case)], retransmit_tries=3)
@@ -360,7 +178,7 @@ def run_negative(topo, daemon, case):
     ike = "aes128gcm16-prfsha256-x25519"
     for initiator in ("ipsecgwd", "strongswan") if case in ("wrong-psk", "no-proposal") else ("strongswan",):
         print(f"--- {case}: {initiator} initiates", flush=True)
-        since = len(failures)
+        since = len(CHECKS.failures)
         psk = secrets.token_hex(16)
         gwa_psk, gwb_ike, gwb_ts = psk, ike, None
         if case == "wrong-psk":
@@ -461,7 +279,7 @@ def current_spis(gwb):
 def run_rekey(topo, daemon):
     ike = CASES["aes128gcm16"][0]
     print("--- rekey: strongSwan, then ipsecgwd, rekeys the CHILD_SA", flush=True)
-    since = len(failures)
+    since = len(CHECKS.failures)
     psk = secrets.token_hex(16)
     gwa = gwb = None
     with capture(topo, "gwB", "wan0") as pcap:
@@ -524,9 +342,9 @@ def main():
     except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
         expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
     rates = ", ".join(f"{k} {v:.3f} Gbit/s" for k, v in results.items())
-    print(f"ike interop {case}: {checks - len(failures)}/{checks} checks passed"
+    print(f"ike interop {case}: {CHECKS.count - len(CHECKS.failures)}/{CHECKS.count} checks passed"
           + (f", iperf3 {rates}" if rates else "") + f", {time.monotonic() - t0:.0f} s", flush=True)
-    return 1 if failures or not checks else 0
+    return 1 if CHECKS.failures or not CHECKS.count else 0
 
 
 if __name__ == "__main__":

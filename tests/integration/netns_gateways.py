@@ -13,6 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -239,3 +240,22 @@ def print_logs_on_failure(workdir):
             log = os.path.join(workdir, f"{ns}.log")
             if os.path.exists(log):
                 print(f"--- {ns}.log ---\n" + open(log).read()[-2000:])
+
+
+def run_test(title, body, prefix="ipsecgw-"):
+    """Runs body(workdir, procs) in a fresh topology; `procs` is the dict the
+    body keeps its running daemons in (whatever is left is killed). Prints
+    the logs on failure, tears everything down and ends with a summary line;
+    returns the exit code."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    procs = {}
+    try:
+        build_topology()
+        body(workdir, procs)
+    finally:
+        print_logs_on_failure(workdir)
+        for p in procs.values():
+            p.kill()
+        teardown()
+    print(f"{title}: {len(failures)} failures")
+    return 1 if failures else 0

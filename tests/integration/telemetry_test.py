@@ -15,12 +15,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from netns_gateways import (NS, SUFFIX, failures, expect, nsx, build_topology, teardown, make_keys,  # noqa: E402
-                            start_pair, stop, wait_for_gateway, ping_loss, print_logs_on_failure)
+from netns_gateways import (SUFFIX, expect, make_keys, start_pair, stop, wait_for_gateway, ping_loss,  # noqa: E402
+                            run_test)
 
 TRANSFORM = "aes128gcm16"
 ENDPOINTS = ["/ipsecgw/status", "/ipsecgw/ports", "/ipsecgw/workers", "/ipsecgw/drops", "/ipsecgw/sa_list",
@@ -145,40 +144,29 @@ def check_prometheus(ctl_exe, sock, workdir):
 KEYS = make_keys(TRANSFORM)
 
 
-def main():
+def body(workdir, procs):
     daemon, ctl_exe = sys.argv[1], sys.argv[2]
-    workdir = tempfile.mkdtemp(prefix="ipsecgw-telemetry-")
-    procs = {}
-    try:
-        build_topology()
-        # Each daemon's default socket: /run/ipsecgw/<file prefix>.sock.
-        sock = f"/run/ipsecgw/igw{SUFFIX}gwa.sock"
-        procs = start_pair(daemon, workdir, KEYS, TRANSFORM, False)
-        expect(wait_for_gateway("ha", "10.0.1.1") and wait_for_gateway("hb", "10.0.2.1"), "both gateways answer")
-        expect(ping_loss("ha", "10.0.2.10", 30) == 0.0, "ping hostA -> hostB through the tunnel: no loss")
+    # Each daemon's default socket: /run/ipsecgw/<file prefix>.sock.
+    sock = f"/run/ipsecgw/igw{SUFFIX}gwa.sock"
+    procs.update(start_pair(daemon, workdir, KEYS, TRANSFORM, False))
+    expect(wait_for_gateway("ha", "10.0.1.1") and wait_for_gateway("hb", "10.0.2.1"), "both gateways answer")
+    expect(ping_loss("ha", "10.0.2.10", 30) == 0.0, "ping hostA -> hostB through the tunnel: no loss")
 
-        # Telemetry reads while a ping stream crosses the tunnel.
-        stream = {}
-        t = threading.Thread(target=lambda: stream.setdefault("loss", ping_loss("ha", "10.0.2.10", 100)))
-        t.start()
-        for _ in range(5):
-            telemetry(f"igw{SUFFIX}gwa", *ENDPOINTS)
-        t.join()
-        expect(stream.get("loss") == 0.0, f"100 pings during 5 rounds of telemetry reads: loss {stream.get('loss')}%")
+    # Telemetry reads while a ping stream crosses the tunnel.
+    stream = {}
+    t = threading.Thread(target=lambda: stream.setdefault("loss", ping_loss("ha", "10.0.2.10", 100)))
+    t.start()
+    for _ in range(5):
+        telemetry(f"igw{SUFFIX}gwa", *ENDPOINTS)
+    t.join()
+    expect(stream.get("loss") == 0.0, f"100 pings during 5 rounds of telemetry reads: loss {stream.get('loss')}%")
 
-        check_telemetry(f"igw{SUFFIX}gwa", ctl_exe, sock)
-        check_prometheus(ctl_exe, sock, workdir)
-        for ns, p in procs.items():
-            stop(p, ns, workdir)
-        procs = {}
-    finally:
-        print_logs_on_failure(workdir)
-        for p in procs.values():
-            p.kill()
-        teardown()
-    print(f"telemetry test: {len(failures)} failures")
-    return 1 if failures else 0
+    check_telemetry(f"igw{SUFFIX}gwa", ctl_exe, sock)
+    check_prometheus(ctl_exe, sock, workdir)
+    for ns, p in procs.items():
+        stop(p, ns, workdir)
+    procs.clear()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test("telemetry test", body, "ipsecgw-telemetry-"))

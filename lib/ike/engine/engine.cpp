@@ -41,9 +41,11 @@ constexpr uint64_t kRestartDelayMs = 1000;
 // can make us send them, so they must not become a reflector.
 constexpr uint32_t kUnknownSpiAnswersPerSecond = 10;
 
-// Half-open IKE SAs one source address may hold (strongSwan's
-// block_threshold); beyond it its IKE_SA_INIT requests are dropped, which a
-// spoofed address cannot get around once cookies are demanded.
+// Half-open IKE SAs one source address may hold without a COOKIE, and as
+// many again on COOKIEs (strongSwan's block_threshold). Beyond the first
+// share its IKE_SA_INIT requests are asked for a COOKIE, so that a flood
+// spoofing a peer's address cannot lock that peer out; beyond the second
+// they are dropped.
 constexpr uint32_t kHalfOpenPerSource = 5;
 constexpr uint64_t kRestartDelayMaxMs = 60000;
 
@@ -100,9 +102,11 @@ class EngineImpl final : public Engine, private SaRegistry {
   bool bringUp(const ConnectionEntry* conn, const std::vector<size_t>& children, uint32_t attempt, std::string& error);
   void scheduleRestart(const IkeSa& sa);
   void answerUnknownSpi(const Datagram& d, const Header& h);
-  // 2.6: false when the request must not get state (answered with a COOKIE
-  // or dropped and counted).
-  bool admitInitRequest(const Datagram& d, const Header& h, const Message& m);
+  // 2.6: whether the request may get state, and whether it proved its
+  // source address with a COOKIE; Refused ones were answered with a COOKIE
+  // or dropped and counted.
+  enum class Admission : uint8_t { Refused, Admitted, AdmittedOnCookie };
+  Admission admitInitRequest(const Datagram& d, const Header& h, const Message& m);
   void halfOpenDone(uint64_t ourSpi);
   void runRestarts();
   void sweep();
@@ -123,9 +127,13 @@ class EngineImpl final : public Engine, private SaRegistry {
   std::vector<Restart> restarts_;
 
   // Responder SAs before IKE_AUTH completes (2.6), by our SPI, with the
-  // initiator's address, and their count per address.
-  std::map<uint64_t, IpAddress> halfOpenSas_;
-  std::map<IpAddress, uint32_t> halfOpenBySource_;
+  // initiator's address and whether it came back with a COOKIE, and their
+  // count per (address, cookie). The two are limited apart: requests that
+  // spoof the peer's address fill only its no-cookie slots, and then the
+  // peer itself gets in on a cookie (which the spoofer never sees).
+  using HalfOpenSource = std::pair<IpAddress, bool>;
+  std::map<uint64_t, HalfOpenSource> halfOpenSas_;
+  std::map<HalfOpenSource, uint32_t> halfOpenBySource_;
   CookieSecrets cookies_;
 
   uint64_t unknownSpiWindowMs_ = 0;  // start of the current second
@@ -248,41 +256,45 @@ void EngineImpl::answerUnknownSpi(const Datagram& d, const Header& h) {
   ctx_.outgoing.push_back(Datagram{d.local, d.remote, std::move(*bytes)});
 }
 
-bool EngineImpl::admitInitRequest(const Datagram& d, const Header& h, const Message& m) {
-  if (halfOpenSas_.size() >= ctx_.settings.cookieThreshold) {
-    // 2.6: N(COOKIE) must be the first payload of the retried request.
-    const NoncePayload* ni = m.get<NoncePayload>(PayloadType::Nonce);
-    const ByteView nonce = ni ? ByteView(ni->data) : ByteView();
-    const ByteView ipi(d.remote.address.bytes.data(), d.remote.address.size());
-    const NotifyPayload* cookie =
-        m.payloads.empty() ? nullptr : std::get_if<NotifyPayload>(&m.payloads.front().body);
-    if (cookie && cookie->type != NotifyType::Cookie) cookie = nullptr;
-    if (!cookie || !cookies_.verify(cookie->data, nonce, ipi, h.spiI, ctx_.nowMs)) {
-      if (cookie) ctx_.count(EngineCounter::CookieRejected);
-      // HDR(SPIi, 0), N(COOKIE): stateless, nothing allocated for it.
-      auto value = cookies_.make(nonce, ipi, h.spiI, ctx_.nowMs);
-      if (value.empty()) {
-        ctx_.count(EngineCounter::CryptoFailure);
-        return false;
-      }
-      Message r;
-      r.header = h;
-      r.header.spiR = 0;
-      r.header.flags = kFlagResponse;
-      r.add(NotifyPayload{ProtocolId::None, {}, NotifyType::Cookie, std::move(value)});
-      if (auto bytes = encodeMessage(r)) {
-        ctx_.count(EngineCounter::CookieSent);
-        ctx_.outgoing.push_back(Datagram{d.local, d.remote, std::move(*bytes)});
-      }
-      return false;
+EngineImpl::Admission EngineImpl::admitInitRequest(const Datagram& d, const Header& h, const Message& m) {
+  const auto plain = halfOpenBySource_.find(HalfOpenSource{d.remote.address, false});
+  const bool sourceFull = plain != halfOpenBySource_.end() && plain->second >= kHalfOpenPerSource;
+  if (halfOpenSas_.size() < ctx_.settings.cookieThreshold && !sourceFull) return Admission::Admitted;
+  // Past the threshold, or this address holds its share of half-open SAs
+  // already: state only for a request that proves it can receive at its
+  // source address. 2.6: N(COOKIE) must be the first payload of the retry.
+  const NoncePayload* ni = m.get<NoncePayload>(PayloadType::Nonce);
+  const ByteView nonce = ni ? ByteView(ni->data) : ByteView();
+  const ByteView ipi(d.remote.address.bytes.data(), d.remote.address.size());
+  const NotifyPayload* cookie = m.payloads.empty() ? nullptr : std::get_if<NotifyPayload>(&m.payloads.front().body);
+  if (cookie && cookie->type != NotifyType::Cookie) cookie = nullptr;
+  if (cookie && cookies_.verify(cookie->data, nonce, ipi, h.spiI, ctx_.nowMs)) {
+    // A real address may still not hold more than its share (strongSwan's
+    // block_threshold); it is the one that answers, so no cookie for it.
+    const auto proven = halfOpenBySource_.find(HalfOpenSource{d.remote.address, true});
+    if (proven != halfOpenBySource_.end() && proven->second >= kHalfOpenPerSource) {
+      ctx_.count(EngineCounter::HalfOpenLimit);
+      return Admission::Refused;
     }
+    return Admission::AdmittedOnCookie;
   }
-  auto it = halfOpenBySource_.find(d.remote.address);
-  if (it != halfOpenBySource_.end() && it->second >= kHalfOpenPerSource) {
-    ctx_.count(EngineCounter::HalfOpenLimit);
-    return false;
+  if (cookie) ctx_.count(EngineCounter::CookieRejected);
+  // HDR(SPIi, 0), N(COOKIE): stateless, nothing allocated for it.
+  auto value = cookies_.make(nonce, ipi, h.spiI, ctx_.nowMs);
+  if (value.empty()) {
+    ctx_.count(EngineCounter::CryptoFailure);
+    return Admission::Refused;
   }
-  return true;
+  Message r;
+  r.header = h;
+  r.header.spiR = 0;
+  r.header.flags = kFlagResponse;
+  r.add(NotifyPayload{ProtocolId::None, {}, NotifyType::Cookie, std::move(value)});
+  if (auto bytes = encodeMessage(r)) {
+    ctx_.count(EngineCounter::CookieSent);
+    ctx_.outgoing.push_back(Datagram{d.local, d.remote, std::move(*bytes)});
+  }
+  return Admission::Refused;
 }
 
 void EngineImpl::halfOpenDone(uint64_t ourSpi) {
@@ -319,7 +331,8 @@ void EngineImpl::receiveInitRequest(Datagram& d, const Header& h) {
     ctx_.count(EngineCounter::NoConnection);
     return;
   }
-  if (!admitInitRequest(d, h, *m)) return;
+  const Admission admission = admitInitRequest(d, h, *m);
+  if (admission == Admission::Refused) return;
   auto spi = freshSpi();
   if (!spi) {
     ctx_.count(EngineCounter::CryptoFailure);
@@ -335,8 +348,9 @@ void EngineImpl::receiveInitRequest(Datagram& d, const Header& h) {
   IkeSa& ref = *sa;
   sas_.emplace(*spi, std::move(sa));
   halfOpen_.emplace(HalfOpenKey{d.remote.address, d.remote.port, h.spiI}, *spi);
-  halfOpenSas_.emplace(*spi, d.remote.address);
-  ++halfOpenBySource_[d.remote.address];
+  const HalfOpenSource source{d.remote.address, admission == Admission::AdmittedOnCookie};
+  halfOpenSas_.emplace(*spi, source);
+  ++halfOpenBySource_[source];
   ref.tasks->handleRequest(*m, d.bytes, std::make_unique<IkeInitTask>(ref, ctx_, false));
   afterStep(ref);
 }

@@ -193,8 +193,9 @@ def ping(topo, src_ns, dst, count=5, interval=0.2, deadline=None):
     return 100.0
 
 
-def iperf3(topo, client_ns, server_ns, server_addr, seconds=3, reverse=False):
+def iperf3(topo, client_ns, server_ns, server_addr, seconds=3, reverse=False, bitrate=None):
     """Runs one iperf3 TCP test client_ns -> server_addr (in server_ns); returns Gbit/s received.
+    `bitrate` (iperf3 -b, e.g. "100M") caps the sender; default: as fast as it goes.
 
     Raises RuntimeError (with iperf3's output) when the test did not run.
     """
@@ -205,7 +206,8 @@ def iperf3(topo, client_ns, server_ns, server_addr, seconds=3, reverse=False):
         for _ in range(20):  # the server needs a moment to listen
             time.sleep(0.25)
             r = topo.ex(client_ns, ["iperf3", "-c", server_addr, "-t", str(seconds), "-J", "--connect-timeout",
-                                    "3000"] + (["-R"] if reverse else []), check=False, timeout=seconds + 30)
+                                    "3000"] + (["-R"] if reverse else []) + (["-b", bitrate] if bitrate else []),
+                        check=False, timeout=seconds + 30)
             if r.returncode == 0 or "Connection refused" not in r.stdout + r.stderr:
                 break
         try:
@@ -221,9 +223,9 @@ def iperf3(topo, client_ns, server_ns, server_addr, seconds=3, reverse=False):
 
 
 @contextlib.contextmanager
-def capture(topo, ns, iface, max_seconds=60):
+def capture(topo, ns, iface, max_seconds=60, bpf=None):
     """Captures (dumpcap, libpcap format) on (ns, iface) while the with-block runs; yields the pcap path
-    (complete on exit; at most max_seconds of traffic).
+    (complete on exit; at most max_seconds of traffic; `bpf`: a capture filter such as "udp port 500").
 
         with capture(topo, "gwA", "wan0") as pcap:
             ping(...)
@@ -234,7 +236,8 @@ def capture(topo, ns, iface, max_seconds=60):
     # dumpcap (tshark's capture engine) prints "File: ..." only once the
     # interface is open and the file created; tshark's own "Capturing on"
     # comes earlier and a capture started on it missed the first packets.
-    p = topo.popen(ns, ["dumpcap", "-q", "-i", iface, "-P", "-w", path, "-a", f"duration:{max_seconds}"],
+    p = topo.popen(ns, ["dumpcap", "-q", "-i", iface, "-P", "-w", path, "-a", f"duration:{max_seconds}"]
+                   + (["-f", bpf] if bpf else []),
                    stdout=subprocess.DEVNULL, stderr=err)
     started = _wait_for_text(err.name, "File:", p, 15)
     try:

@@ -31,6 +31,16 @@ class FakeEngine : public ike::Engine {
     calls.push_back("terminate-child " + std::string(connection) + "/" + std::string(child));
     return true;
   }
+  bool rekeyIke(std::string_view connection, uint64_t, std::string& error) override {
+    calls.push_back("rekey-ike " + std::string(connection));
+    if (connection == "gw-b") return true;
+    error = "no established IKE SA for this connection";
+    return false;
+  }
+  bool rekeyChild(std::string_view connection, std::string_view child, uint64_t, std::string&) override {
+    calls.push_back("rekey-child " + std::string(connection) + "/" + std::string(child));
+    return true;
+  }
   void childTrafficSeen(uint32_t, uint64_t) override {}
   void childSoftExpired(uint32_t, uint64_t) override {}
   std::vector<ike::Datagram> takeOutgoing() override { return {}; }
@@ -85,6 +95,28 @@ TEST_CASE("initiate and terminate reach the engine, check their arguments and ar
     CHECK_FALSE(run(h, "terminate", args));
   }
   CHECK(engine.calls.size() == 4);
+}
+
+TEST_CASE("rekey asks the engine for an IKE SA or a CHILD_SA rekey and is logged", "[control][commands]") {
+  FakeEngine engine;
+  GatewayView view;
+  view.ike = &engine;
+  std::vector<std::string> log;
+  view.log = [&](const std::string& line) { log.push_back(line); };
+  Handler h = makeCommandHandler(view);
+
+  auto ike = run(h, "rekey", {{"connection", "gw-b"}});
+  REQUIRE(ike);
+  CHECK((*ike)["rekeying"] == true);
+  REQUIRE(run(h, "rekey", {{"connection", "gw-b"}, {"child", "net"}}));
+  auto none = run(h, "rekey", {{"connection", "gw-c"}});
+  REQUIRE_FALSE(none);
+  CHECK(none.error() == "no established IKE SA for this connection");
+  for (const json& args : {json::object(), json{{"connection", ""}}, json{{"connection", "gw-b"}, {"child", 3}}})
+    CHECK_FALSE(run(h, "rekey", args));
+  CHECK(engine.calls == std::vector<std::string>{"rekey-ike gw-b", "rekey-child gw-b/net", "rekey-ike gw-c"});
+  REQUIRE(log.size() == 6);
+  CHECK(log[1] == "cli: uid 0 pid 77: rekey {\"child\":\"net\",\"connection\":\"gw-b\"}: ok");
 }
 
 TEST_CASE("without IKE the actions say so; unknown commands list the known ones", "[control][commands]") {

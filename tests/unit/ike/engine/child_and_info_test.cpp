@@ -223,6 +223,37 @@ TEST_CASE("liveness check: an empty INFORMATIONAL is answered", "[ike][engine]")
   CHECK(eventsOf<ChildSaDown>(h.eventsI).size() == 1);
 }
 
+TEST_CASE("liveness check: none while ESP arrives on a CHILD_SA, one after dpd_delay of silence", "[ike][engine]") {
+  // 2.4: "receipt of a fresh cryptographically protected message" proves
+  // liveness; the data plane reports inbound traffic per CHILD_SA.
+  auto a = connection(kA, kB, kIke, kEsp);
+  a.dpdDelayS = 10;
+  Harness h(std::move(a), connection(kB, kA, kIke, kEsp));
+  h.start();
+  h.settle();
+  const auto ups = eventsOf<ChildSaUp>(h.eventsI);
+  REQUIRE(ups.size() == 1);
+  const uint32_t inbound = ups[0]->inbound.spi;
+  for (int k = 0; k < 30; ++k) {  // 30 s of traffic, reported every second
+    h.now += 1'000;
+    h.i->childTrafficSeen(inbound, h.now);
+    h.i->tick(h.now);
+    CHECK(h.i->takeOutgoing().empty());
+  }
+  // Traffic on an SPI that is not ours proves nothing.
+  for (int k = 0; k < 10; ++k) {
+    h.now += 1'000;
+    h.i->childTrafficSeen(inbound ^ 0x1, h.now);
+    h.i->tick(h.now);
+  }
+  auto out = h.i->takeOutgoing();
+  REQUIRE(out.size() == 1);
+  auto m = decodeMessage(out[0].bytes);
+  REQUIRE(m);
+  CHECK(m->header.exchangeType == ExchangeType::Informational);
+  CHECK(m->header.isInitiator());
+}
+
 TEST_CASE("a lost response: retransmission after the timeout, answered from the cache", "[ike][engine]") {
   Harness h(connection(kA, kB, kIke, kEsp), connection(kB, kA, kIke, kEsp));
   h.start();

@@ -143,7 +143,9 @@ TEST_CASE("a source may hold only a few half-open IKE SAs", "[ike][engine][cooki
   auto request = h.i->takeOutgoing();
   for (uint64_t k = 1; k <= 8; ++k) h.r->receive(fromElsewhere(request[0], k, addr("203.0.113.5")), h.now);
   CHECK(h.r->listSas().size() == 5);
-  CHECK(Harness::counter(*h.r, "half-open-limit") == 3);
+  // Past its share the source is asked for a COOKIE: no state, one answer each.
+  CHECK(Harness::counter(*h.r, "cookie-sent") == 3);
+  CHECK(h.r->takeOutgoing().size() == 8);
   // Another source is not affected; expiry frees the slots.
   h.r->receive(fromElsewhere(request[0], 99, addr("203.0.113.6")), h.now);
   CHECK(h.r->listSas().size() == 6);
@@ -152,6 +154,61 @@ TEST_CASE("a source may hold only a few half-open IKE SAs", "[ike][engine][cooki
   CHECK(h.r->listSas().empty());
   h.r->receive(fromElsewhere(request[0], 100, addr("203.0.113.5")), h.now);
   CHECK(h.r->listSas().size() == 1);
+}
+
+TEST_CASE("a flood spoofing the peer's own address does not lock the peer out", "[ike][engine][cookie]") {
+  // Below cookie_threshold: the spoofed requests take the address's share
+  // of half-open SAs without a cookie; the peer's own request is then asked
+  // for a COOKIE, which only the real peer receives, and gets in with it.
+  Harness h(connection(kA, kB, kIke, kEsp), connection(kB, kA, kIke, kEsp));  // default threshold 100
+  h.start();
+  auto request = h.i->takeOutgoing();
+  REQUIRE(request.size() == 1);
+  const IpAddress peer = Harness::flip(request[0]).remote.address;
+  std::mt19937_64 rng(7296);
+  for (int k = 0; k < 2000; ++k) {
+    Datagram d = fromElsewhere(request[0], rng() | 1, peer);
+    d.remote.port = static_cast<uint16_t>(1024 + rng() % 60000);
+    h.r->receive(std::move(d), h.now);
+  }
+  CHECK(h.r->listSas().size() == 5);
+  CHECK(Harness::counter(*h.r, "cookie-sent") == 1995);
+  CHECK(Harness::counter(*h.r, "half-open-limit") == 0);
+  h.r->takeOutgoing();  // the answers go to the spoofed ports: lost
+  h.r->receive(Harness::flip(request[0]), h.now);  // the real initiator's request
+  auto answer = h.r->takeOutgoing();
+  REQUIRE(answer.size() == 1);
+  REQUIRE(cookieOf(answer[0]));
+  h.i->receive(Harness::flip(answer[0]), h.now);
+  h.settle();  // the retry with the COOKIE, IKE_AUTH
+  CHECK(Harness::state(*h.i) == "ESTABLISHED");
+  CHECK(Harness::counter(*h.i, "cookie-received") == 1);
+  // Its INITIAL_CONTACT (3.10.1) cleared the spoofed half-open SAs too.
+  CHECK(h.r->listSas().size() == 1);
+  // A real address that answers cookies still holds only its share of
+  // half-open SAs: five without a cookie, five on cookies, then no more.
+  for (uint64_t k = 1; k <= 12; ++k) {
+    INFO(k);
+    Datagram d = fromElsewhere(request[0], 0x5000 + k, peer);
+    h.r->receive(Datagram(d), h.now);
+    auto reply = h.r->takeOutgoing();
+    REQUIRE(reply.size() == 1);
+    const NotifyPayload* cookie = cookieOf(reply[0]);
+    CHECK((cookie != nullptr) == (k > 5));
+    if (!cookie) continue;
+    // Echo the cookie in front, as an initiator does (2.6).
+    auto m = decodeMessage(d.bytes);
+    REQUIRE(m);
+    m->payloads.insert(m->payloads.begin(), Payload{PayloadType::Notify, false,
+                                                    NotifyPayload{ProtocolId::None, {}, NotifyType::Cookie, cookie->data}});
+    auto bytes = encodeMessage(*m);
+    REQUIRE(bytes);
+    d.bytes = std::move(*bytes);
+    h.r->receive(std::move(d), h.now);
+    CHECK(h.r->takeOutgoing().size() == (k <= 10 ? 1u : 0u));
+  }
+  CHECK(Harness::counter(*h.r, "half-open-limit") == 2);
+  CHECK(h.r->listSas().size() == 1 + 5 + 5);
 }
 
 TEST_CASE("a spoofed IKE_SA_INIT flood under cookies leaves no state", "[ike][engine][cookie]") {

@@ -1,0 +1,238 @@
+"""What the IKEv2 netns tests share (ike_interop_test.py, ike_lifecycle_test.py):
+ipsecgwd as gwA against strongSwan as gwB through the harness in strongswan/,
+
+    hostA --- ipsecgwd(gwA) ===internet (IKE, ESP-in-UDP/4500)=== charon(gwB) --- hostB
+
+the check bookkeeping (`CHECKS`, `expect`), polling, an exact-count ping, the
+strongSwan side's connection and the failure context (IKE exchange as tshark
+decodes it, both logs' tails).
+"""
+import json
+import os
+import re
+import subprocess
+import time
+
+import ipsecgwd_process
+from strongswan.harness import LAN, Conn, addr
+
+GWA_ID, GWB_ID = "gwa@interop.test", "gwb@interop.test"
+
+
+class Checks:
+    def __init__(self):
+        self.count = 0
+        self.failures = []
+
+
+CHECKS = Checks()
+
+
+def expect(cond, what):
+    CHECKS.count += 1
+    print(("ok    " if cond else "FAIL  ") + what, flush=True)
+    if not cond:
+        CHECKS.failures.append(what)
+    return cond
+
+
+def info(what):
+    print("info  " + what, flush=True)
+
+
+def wait(pred, timeout, step=0.2):
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(step)
+
+
+def ping(topo, src_ns, dst, count=10, interval=0.05, deadline=None):
+    """Loss in percent of exactly `count` echo requests, each given 2 s for
+    its reply. (Not the harness's ping: its -w makes ping send extra requests
+    when replies are slow, and counts the one in flight at exit as lost.)"""
+    del deadline  # replies are waited for per request
+    r = topo.ex(src_ns, ["ping", "-n", "-q", "-c", str(count), "-i", str(interval), "-W", "2", dst], check=False,
+                timeout=count * (interval + 2) + 10)
+    for line in r.stdout.splitlines():
+        if "packet loss" in line:
+            return float(line.split("%")[0].split()[-1])
+    return 100.0
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return json.dumps(str(v))  # a TOML basic string is a JSON string for these values
+
+
+class Ipsecgwd:
+    """ipsecgwd as gwA with one connection "gw" / child "net" to gwB.
+
+    `ike`, `conn` and `child` override keys of [ike], [connections.gw] and
+    [connections.gw.children.net] (e.g. ike={"cookie_threshold": 0},
+    conn={"dpd_delay": 3, "dpd_action": "restart"}). The control socket is
+    DIR/ctl.sock; ctl() runs ipsecgwctl against it when `ctl_exe` is given."""
+
+    def __init__(self, topo, daemon, psk, ike_proposals, esp_proposals, start_action, tag,
+                 local_ts=None, remote_ts=None, child_rekey_time=3600, ike=None, conn=None, child=None,
+                 ctl_exe=None):
+        self.topo, self.daemon, self.tag, self.ctl_exe = topo, daemon, tag, ctl_exe
+        self.dir = os.path.join(topo.workdir, f"ipsecgwd-{tag}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.prefix = f"{topo.prefix}igw-{tag}"
+        self.config = os.path.join(self.dir, "gwa.toml")
+        self.stats_path = os.path.join(self.dir, "gwa.json")
+        self.log_path = os.path.join(self.dir, "gwa.log")
+        self.socket = os.path.join(self.dir, "ctl.sock")
+        psk_path = os.path.join(self.dir, "gw.psk")
+        with open(os.open(psk_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(psk + "\n")
+        ike_keys = {"retransmit_timeout": 1.0, "retransmit_tries": 3, **(ike or {})}
+        conn_keys = {"local_addr": addr("gwA", "wan0"), "remote_addr": addr("gwB", "wan0"), "psk_file": psk_path,
+                     "proposals": ike_proposals.split(","), "encap": True, "dpd_delay": 0, "keyingtries": 1,
+                     **(conn or {})}
+        child_keys = {"local_ts": list(local_ts or LAN["gwA"]), "remote_ts": list(remote_ts or LAN["gwB"]),
+                      "esp_proposals": esp_proposals.split(","), "start_action": start_action,
+                      "rekey_time": child_rekey_time, **(child or {})}
+        lines = lambda d: "".join(f"{k} = {toml_value(v)}\n" for k, v in d.items())  # noqa: E731
+        self.settings = dict(ike=ike_keys, conn=conn_keys, child=child_keys)
+        text = f"""# ike_gateway.py: ipsecgwd as gwA. TEST PSK ONLY.
+[gateway]
+crypto_engine = "ipsec-mb"
+
+[[port]]
+name = "lan"
+device = "net_af_packet0,iface=lan0"
+ipv4 = "{addr('gwA', 'lan0')}/24"
+ipv6 = "{addr('gwA', 'lan0', 6)}/64"
+role = "protected"
+
+[[port]]
+name = "wan"
+device = "net_af_packet1,iface=wan0"
+ipv4 = "{addr('gwA', 'wan0')}/24"
+role = "unprotected"
+
+[ike]
+{lines(ike_keys)}
+[connections.gw]
+{lines(conn_keys)}local = {{ id = "{GWA_ID}", auth = "psk" }}
+remote = {{ id = "{GWB_ID}", auth = "psk" }}
+
+[connections.gw.children.net]
+{lines(child_keys)}"""
+        with open(os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(text)
+        self.proc = None
+        self.stats = {}
+
+    def __enter__(self):
+        self.proc = ipsecgwd_process.start(self.daemon, self.topo.ns["gwA"], self.config, self.stats_path,
+                                           self.log_path, self.prefix, extra=("--control-socket", self.socket))
+        if not wait(lambda: "ipsecgwd: running" in self.log() or self.proc.poll() is not None, 20):
+            raise RuntimeError("ipsecgwd did not start: " + self.log()[-800:])
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"ipsecgwd exited {self.proc.returncode}: " + self.log()[-800:])
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.stop()
+
+    def stop(self):
+        rc, leftover, self.stats = ipsecgwd_process.stop(self.proc, self.prefix, self.stats_path)
+        expect(rc == 0, f"ipsecgwd: SIGTERM stops it with exit 0 (got {rc})")
+        expect(not leftover, "ipsecgwd: no DPDK runtime files left behind")
+        return self.stats
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def child_up_lines(self):
+        return re.findall(r"CHILD_SA gw/net\[\d+\] up: SPIs 0x([0-9a-f]{8})_i 0x([0-9a-f]{8})_o, (\S+?),",
+                          self.log())
+
+    def show_cli(self, ctl_exe, *commands):
+        """Prints what `ipsecgwctl COMMAND` shows of this daemon (the demo sets IPSECGWCTL)."""
+        for command in commands:
+            r = subprocess.run([ctl_exe, "--socket", self.socket, command], capture_output=True, text=True,
+                               timeout=20)
+            print(f"$ ipsecgwctl {command}\n{r.stdout}{r.stderr}", flush=True)
+            expect(r.returncode == 0, f"ipsecgwctl {command}: exit {r.returncode}")
+
+    def ctl(self, *args, timeout=10):
+        """ipsecgwctl --json ARGS against this daemon: (exit code, parsed result or the raw output)."""
+        r = subprocess.run([self.ctl_exe, "--socket", self.socket, "--json", "--timeout", str(timeout * 1000),
+                            *args], capture_output=True, text=True, timeout=timeout + 5)
+        try:
+            return r.returncode, json.loads(r.stdout)
+        except ValueError:
+            return r.returncode, (r.stdout + r.stderr).strip()
+
+    def rss_kib(self):
+        """The daemon's resident set (VmRSS) in KiB; `ip netns exec` execs it in place."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+
+def strongswan_conn(psk, ike, esp, start_action="none", local_ts=None, remote_ts=None, **kw):
+    return Conn(name="gw", local_addrs=addr("gwB", "wan0"), remote_addrs=addr("gwA", "wan0"), local_id=GWB_ID,
+                remote_id=GWA_ID, psk=psk, local_ts=local_ts or list(LAN["gwB"]),
+                remote_ts=remote_ts or list(LAN["gwA"]), ike_proposals=ike, esp_proposals=esp,
+                start_action=start_action, encap=True, **kw)
+
+
+def ike_exchange(pcap):
+    """The IKE messages in a capture, one line each, as tshark decodes them."""
+    if not pcap or not os.path.exists(pcap):
+        return "(no capture)"
+    r = subprocess.run(["tshark", "-r", pcap, "-Y", "isakmp", "-T", "fields", "-E", "separator=  ",
+                        "-e", "frame.time_relative", "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst",
+                        "-e", "udp.dstport", "-e", "isakmp.exchangetype", "-e", "isakmp.flags", "-e",
+                        "isakmp.messageid", "-e", "isakmp.nextpayload", "-e", "isakmp.notify.msgtype",
+                        "-e", "udp.length"], capture_output=True, text=True, timeout=60)
+    return r.stdout.strip() or f"(tshark: no IKE decoded) {r.stderr.strip()[-300:]}"
+
+
+def ike_messages(pcap, with_source=False):
+    """IKE messages in a capture: [(exchange type, is response, DH groups in KE, notify types)]
+    (with_source: the sender's address first)."""
+    r = subprocess.run(["tshark", "-r", pcap, "-Y", "isakmp", "-T", "fields", "-E", "separator=;",
+                        "-E", "aggregator=,", "-e", "isakmp.exchangetype", "-e", "isakmp.flag_r",
+                        "-e", "isakmp.key_exchange.dh_group", "-e", "isakmp.notify.msgtype", "-e", "ip.src"],
+                       capture_output=True, text=True, timeout=60)
+    out = []
+    for line in r.stdout.splitlines():
+        exch, resp, groups, notifies, src = (line.split(";") + ["", "", "", "", ""])[:5]
+        m = (int(exch or 0), resp in ("1", "True"), [int(g) for g in groups.split(",") if g],
+             [int(n) for n in notifies.split(",") if n])
+        out.append((src,) + m if with_source else m)
+    return out
+
+
+def report_failure_context(topo, gwa, gwb, pcap, since):
+    del topo
+    if len(CHECKS.failures) == since:
+        return
+    print("--- IKE exchange on gwB's wan0 (time, src, sport, dst, dport, exchange type 34=IKE_SA_INIT "
+          "35=IKE_AUTH 36=CREATE_CHILD_SA 37=INFORMATIONAL, flags 0x08=initiator 0x20=response, msgid, "
+          "first payload, notify types, udp length) ---")
+    print(ike_exchange(pcap))
+    if gwa:
+        print("--- ipsecgwd log (tail) ---\n" + gwa.log()[-2500:])
+    if gwb:
+        print("--- charon log (tail) ---\n" + gwb.log()[-3500:])
