@@ -4,7 +4,8 @@
 //   ipsecgwctl stats --prometheus
 //
 // Exit codes: 0 ok, 1 the daemon refused or the command failed, 2 usage,
-// 3 cannot connect or no answer.
+// 3 cannot connect or no answer (monitor: also when the daemon ends the
+// stream; 0 when stopped by SIGINT/SIGTERM).
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <string>
@@ -13,7 +14,9 @@
 #include "client.hpp"
 #include "prometheus.hpp"
 #include "control/protocol.hpp"
+#include "monitor.hpp"
 #include "render.hpp"
+#include "requests.hpp"
 
 namespace po = boost::program_options;
 using namespace ipsecgw;
@@ -40,7 +43,10 @@ constexpr CommandSpec kCommands[] = {
     {"stats", "stats", 0, 0, "counters per port, per SA, drops by reason, IKE"},
     {"initiate", "initiate CONNECTION [CHILD]", 1, 2, "bring up a connection (all its children, or one)"},
     {"terminate", "terminate CONNECTION [CHILD]", 1, 2, "delete a connection's IKE SAs (or one child's CHILD_SAs)"},
-    {"rekey", "rekey CONNECTION [CHILD]", 1, 2, "rekey a connection's IKE SAs (or one child's CHILD_SAs) now"},
+    {"rekey", "rekey ike CONN|ID", 2, 3, "rekey an IKE SA (by connection or id); rekey child CONN CHILD|SPI"},
+    {"reload", "reload", 0, 0, "re-read the config file, apply changed [connections] only"},
+    {"log-level", "log-level [[SUBSYSTEM] LEVEL]", 0, 2, "show or set log levels (ike, dp, cli, cfg)"},
+    {"monitor", "monitor", 0, 0, "print IKE/SA events and CLI actions as they happen"},
 };
 
 const CommandSpec* findCommand(const std::string& name) {
@@ -110,10 +116,13 @@ int main(int argc, char** argv) {
     return kUsage;
   }
 
-  nlohmann::json args = nlohmann::json::object();
-  if (nargs >= 1) args["connection"] = words[1];
-  if (nargs >= 2) args["child"] = words[2];
-  const auto x = ctl::exchange(socketPath, control::makeRequest(spec->name, args), timeoutMs);
+  if (std::string(spec->name) == "monitor") return ctl::runMonitor(socketPath, json, timeoutMs);
+  auto args = ctl::requestArgs(spec->name, std::vector<std::string>(words.begin() + 1, words.end()));
+  if (!args) {
+    std::cerr << "ipsecgwctl: " << args.error() << "\n";
+    return kUsage;
+  }
+  const auto x = ctl::exchange(socketPath, control::makeRequest(spec->name, *args), timeoutMs);
   if (x.outcome != ctl::Exchange::Outcome::Answered) {
     std::cerr << "ipsecgwctl: " << x.error << "\n";
     return kNoConnection;

@@ -192,10 +192,25 @@ void render(const std::string& command, const json& constResult, std::ostream& o
     renderRoutes(result, os);
   else if (command == "stats")
     renderStats(result, os);
-  else if (command == "initiate" || command == "terminate" || command == "rekey")
+  else if (command == "initiate" || command == "terminate")
     os << command << " " << field(result, "connection")
        << (result.value("child", "").empty() ? "" : "/" + field(result, "child")) << ": requested\n";
-  else
+  else if (command == "rekey")
+    os << "rekey " << field(result, "sa") << " "
+       << (result.contains("id")    ? "id " + field(result, "id")
+           : result.contains("spi") ? "SPI " + field(result, "spi")
+                                    : field(result, "connection") +
+                                          (result.contains("child") ? "/" + field(result, "child") : ""))
+       << ": requested\n";
+  else if (command == "reload")
+    os << "reloaded " << field(result, "file") << "\n  added:     " << joined(result["added"])
+       << "\n  changed:   " << joined(result["changed"]) << "\n  removed:   " << joined(result["removed"])
+       << "\n  unchanged: " << joined(result["unchanged"]) << "\n";
+  else if (command == "log-level") {
+    Table t({"SUBSYSTEM", "LEVEL"});
+    for (auto& [k, v] : result["levels"].items()) t.add({k, cell(v)});
+    t.print(os);
+  } else
     os << result.dump(2) << "\n";
 }
 

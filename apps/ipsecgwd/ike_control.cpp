@@ -1,6 +1,9 @@
 #include "ike_control.hpp"
 
-#include <cstdio>
+#include <set>
+
+#include "control/config_diff.hpp"
+#include "util/log.hpp"
 
 namespace ipsecgw {
 
@@ -38,9 +41,48 @@ bool IkeControl::attach(dataplane::GatewayTables& tables, esp::CryptoEngine& eng
   io_ = std::make_unique<dataplane::IkeIo>(tables, *ring_, pool, kControlTxQueue);
   childSas_ = std::make_unique<dataplane::ChildSaTable>(tables, engine);
   service_ = std::make_unique<dataplane::IkeService>(*engine_, *io_, *childSas_, [](const std::string& line) {
-    std::fprintf(stderr, "ipsecgwd: %s\n", line.c_str());
+    log::info(log::Subsystem::Ike, "{}", line);
   });
   return true;
+}
+
+nlohmann::json IkeControl::applyConnections(std::vector<config::ConnectionConfig>&& next, uint64_t nowMs) {
+  nlohmann::json added = nlohmann::json::array(), changed = nlohmann::json::array(),
+                 removed = nlohmann::json::array(), unchanged = nlohmann::json::array();
+  std::set<std::string> nextNames;
+  for (const auto& c : next) nextNames.insert(c.name);
+  std::string error;
+  for (const auto& name : connections_) {
+    if (nextNames.count(name)) continue;
+    if (!engine_->removeConnection(name, nowMs, error))
+      log::warning(log::Subsystem::Cfg, "reload: removing {}: {}", name, error);
+    removed.push_back(name);
+  }
+  std::vector<dataplane::ChildToStart> toStart;
+  connections_.clear();
+  startList_.clear();
+  for (auto& c : next) {
+    connections_.push_back(c.name);
+    for (const auto& child : c.children)
+      if (child.startAction == config::StartAction::Start) startList_.push_back({c.name, child.name});
+    const config::ConnectionConfig* running = engine_->connectionConfig(c.name);
+    if (running && control::sameConnection(*running, c)) {
+      unchanged.push_back(c.name);
+      continue;
+    }
+    // Changed: the old SAs are deleted (RFC 7296 1.4.1) and the connection
+    // negotiated afresh; nothing of the old settings is kept.
+    if (running && !engine_->removeConnection(c.name, nowMs, error))
+      log::warning(log::Subsystem::Cfg, "reload: removing {}: {}", c.name, error);
+    (running ? changed : added).push_back(c.name);
+    for (const auto& child : c.children)
+      if (child.startAction == config::StartAction::Start) toStart.push_back({c.name, child.name});
+    const std::string name = c.name;
+    if (!engine_->addConnection(std::move(c), error))
+      log::error(log::Subsystem::Cfg, "reload: adding {}: {}", name, error);
+  }
+  service_->start(toStart, nowMs);
+  return {{"added", added}, {"changed", changed}, {"removed", removed}, {"unchanged", unchanged}};
 }
 
 IkeReport IkeControl::report() const {

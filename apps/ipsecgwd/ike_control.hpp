@@ -8,6 +8,7 @@
 #include <rte_mempool.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,17 @@ class IkeControl {
   // For the control socket's list-sas / initiate / terminate. Actions taken
   // through it reach the data plane through the same service loop.
   ike::Engine& engine() { return *engine_; }
+  // Every engine event, before the data plane applies it (monitor).
+  void setObserver(dataplane::IkeService::Observer o) { service_->setObserver(std::move(o)); }
+
+  // reload: makes the engine's connections those of `next` (the file just
+  // read). A connection equal to the running one (control/config_diff.hpp)
+  // is not touched, its SAs keep running; a changed one is deleted and
+  // brought up again with the new settings, a removed one deleted, an added
+  // one added; changed and added ones start their start_action = "start"
+  // children. Returns {"added":[...],"changed":[...],"removed":[...],
+  // "unchanged":[...]} (names).
+  nlohmann::json applyConnections(std::vector<config::ConnectionConfig>&& next, uint64_t nowMs);
 
  private:
   IkeControl() = default;

@@ -2,7 +2,8 @@
 //
 //   ipsecgwd --config FILE [--stats-file FILE] [--no-idle-backoff]
 //            [--icmp-rate N] [--icmp-burst N] [--mbuf-data-room BYTES]
-//            [--control-socket PATH] [--control-group GROUP] -- EAL-ARGS...
+//            [--control-socket PATH] [--control-group GROUP]
+//            [--log-target stderr|syslog] [--log-level LEVEL] -- EAL-ARGS...
 //
 // Reads the configuration, starts the EAL with the given arguments, opens the
 // configured ports (virtual devices are hot-plugged from their device
@@ -28,7 +29,9 @@
 #include <vector>
 
 #include "config/config_parser.hpp"
+#include "config_reload.hpp"
 #include "control/commands.hpp"
+#include "control/events.hpp"
 #include "control/telemetry.hpp"
 #include "crypto/engine_factory.hpp"
 #include "dataplane/gateway_builder.hpp"
@@ -37,6 +40,7 @@
 #include "eal/eal_runtime.hpp"
 #include "ike_control.hpp"
 #include "stats_report.hpp"
+#include "util/log.hpp"
 
 namespace po = boost::program_options;
 using namespace ipsecgw;
@@ -54,6 +58,8 @@ struct Options {
   uint32_t mbufDataRoom = RTE_MBUF_DEFAULT_DATAROOM;
   std::vector<std::string> ealArgs;
   control::ServerOptions control;
+  std::string logTarget = "stderr";
+  std::string logLevel = "info";
 };
 
 int fail(const std::string& msg) {
@@ -81,7 +87,11 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
       "control-socket", po::value(&o.control.socketPath),
       "ipsecgwctl's socket; default /run/ipsecgw/ipsecgwd.sock, or /run/ipsecgw/PREFIX.sock with an EAL "
       "--file-prefix PREFIX (one per daemon, like DPDK's runtime directory); \"none\": no socket")(
-      "control-group", po::value(&controlGroup), "group whose members may use the control socket besides root");
+      "control-group", po::value(&controlGroup), "group whose members may use the control socket besides root")(
+      "log-target", po::value(&o.logTarget)->default_value(o.logTarget), "where log lines go: stderr or syslog")(
+      "log-level", po::value(&o.logLevel)->default_value(o.logLevel),
+      "initial level of every subsystem (ike, dp, cli, cfg): error, warning, notice, info or debug; "
+      "ipsecgwctl log-level changes it at run time");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(split.ownArgc, argv, desc), vm);
@@ -106,6 +116,15 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
   }
   o.idleBackoff = !noBackoff;
   o.ealArgs = split.ealArgs;
+  const auto target = log::parseTarget(o.logTarget);
+  const auto level = log::parseLevel(o.logLevel);
+  if (!target || !level) {
+    exitCode = fail(!target ? "--log-target must be stderr or syslog"
+                            : "--log-level must be error, warning, notice, info or debug");
+    return false;
+  }
+  log::setTarget(*target, "ipsecgwd");
+  for (log::Subsystem s : log::kAllSubsystems) log::setLevel(s, *level);
   if (!controlGroup.empty()) {
     auto gid = control::lookupGroup(controlGroup);
     if (!gid) {
@@ -217,12 +236,20 @@ int main(int argc, char** argv) {
           };
           if (ike) view.ikeReport = [&] { return ike->report(); };
           if (ike) view.ike = &ike->engine();
-          view.log = [](const std::string& line) { std::fprintf(stderr, "ipsecgwd: %s\n", line.c_str()); };
           control::ServerPtr cli;
+          std::unique_ptr<ConfigReloader> reloader;
           if (!o.control.socketPath.empty() &&
-              !(cli = control::Server::create(o.control, control::makeCommandHandler(view), error))) {
+              (!(reloader = ConfigReloader::create(o.configPath, view, ike.get(), error)) ||
+               !(cli = control::Server::create(o.control, control::makeCommandHandler(view), error)))) {
             rc = fail("control socket: " + error);
             gStop = 1;
+          }
+          if (cli) {
+            view.reload = [&](uint64_t now) { return reloader->reload(now); };
+            view.publish = [&](const nlohmann::json& event, uint64_t now) { cli->publish(event, now); };
+            if (ike) ike->setObserver([&](const auto& e, uint64_t now) {
+              if (cli && cli->subscribers()) cli->publish(control::saEventJson(e, now), now);
+            });
           }
           // DPDK telemetry (/ipsecgw/...) answered from this loop.
           auto& telemetry = control::TelemetryEndpoints::instance();

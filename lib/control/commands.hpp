@@ -1,8 +1,9 @@
 // The control socket's commands (apps/ipsecgwctl/README.md lists their
 // arguments and result fields): a table of name, whether the command
 // changes state, and the function that builds its result from the
-// GatewayView. State-changing commands are logged with the caller's uid and
-// pid, whatever their outcome.
+// GatewayView. State-changing commands are logged (util/log.hpp, subsystem
+// cli, level notice) with the caller's uid and pid, whatever their outcome,
+// and published to monitor subscribers; every request is logged at debug.
 #pragma once
 
 #include <string_view>

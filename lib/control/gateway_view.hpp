@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "dataplane/worker.hpp"
 #include "esp/crypto_engine.hpp"
 #include "ike/engine/ike_engine.hpp"
+#include "util/expected.hpp"
 
 namespace ipsecgw::control {
 
@@ -73,8 +75,11 @@ struct GatewayView {
   ike::Engine* ike = nullptr;              // nullptr: no [connections]
   std::function<IkeReport()> ikeReport;    // empty: no [connections]
   ConfigSnapshot config;
-  // State-changing commands are logged here with the caller's uid.
-  std::function<void(const std::string&)> log;
+  // Re-reads the configuration file and applies the differences
+  // (ipsecgwd's config_reload.hpp); empty: reload is refused.
+  std::function<Expected<nlohmann::json, std::string>(uint64_t nowMs)> reload;
+  // Hands an event to the monitor subscribers (Server::publish); may be empty.
+  std::function<void(const nlohmann::json&, uint64_t nowMs)> publish;
 };
 
 }  // namespace ipsecgw::control

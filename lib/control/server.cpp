@@ -26,6 +26,7 @@ struct Server::Client {
   uint32_t interest = 0;       // events registered with epoll
   bool closeAfterFlush = false;
   bool peerDone = false;       // the client shut down its sending side
+  bool subscriber = false;     // monitor: receives published events only
   bool pending() const { return outOff < out.size(); }
 };
 
@@ -126,6 +127,7 @@ void Server::closeClient(int fd) {
   if (it == clients_.end()) return;
   epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);
   close(fd);
+  if (it->second->subscriber) --subscribers_;
   clients_.erase(it);
   ++counters_.closed;
 }
@@ -155,7 +157,70 @@ bool Server::flush(Client& c, uint64_t nowMs) {
   return true;
 }
 
+void Server::subscribe(Client& c) {
+  if (subscribers_ >= options_.limits.maxSubscribers) {
+    ++counters_.subscribersRefused;
+    answer(c, errorResponse("too many monitor subscribers (" + std::to_string(options_.limits.maxSubscribers) +
+                            "), try again"));
+    c.closeAfterFlush = true;
+    return;
+  }
+  c.subscriber = true;
+  ++subscribers_;
+  ++counters_.subscribed;
+  answer(c, okResponse({{"subscribed", true}}));
+}
+
+bool Server::serviceSubscriber(Client& c, bool readable, uint64_t nowMs) {
+  if (!flush(c, nowMs)) return false;
+  if (!readable) return true;
+  // A subscriber has nothing more to say: what it sends is read and
+  // ignored, so that its hang-up is seen.
+  char sink[512];
+  for (int i = 0; i < 4; ++i) {
+    const ssize_t n = recv(c.fd, sink, sizeof sink, MSG_DONTWAIT);
+    if (n == 0) return false;
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+  }
+  return true;
+}
+
+size_t Server::publish(const nlohmann::json& event, uint64_t nowMs) {
+  if (subscribers_ == 0) return 0;
+  ++counters_.eventsPublished;
+  const std::string frame = encodeFrame(
+      nlohmann::json{{"version", kProtocolVersion}, {"event", event}}.dump(-1, ' ', false,
+                                                                         nlohmann::json::error_handler_t::replace));
+  size_t reached = 0;
+  std::vector<int> dropped;
+  for (auto& [fd, cp] : clients_) {
+    Client& c = *cp;
+    if (!c.subscriber) continue;
+    if (c.outOff > 0) {  // keep only what is unsent
+      c.out.erase(0, c.outOff);
+      c.outOff = 0;
+    }
+    if (c.out.size() + frame.size() > options_.limits.maxSubscriberBacklog) {
+      dropped.push_back(fd);
+      continue;
+    }
+    c.out += frame;
+    if (!flush(c, nowMs)) {
+      dropped.push_back(fd);
+      continue;
+    }
+    updateInterest(c);
+    ++reached;
+  }
+  for (int fd : dropped) {
+    ++counters_.subscribersDropped;
+    closeClient(fd);
+  }
+  return reached;
+}
+
 bool Server::service(Client& c, bool readable, uint64_t nowMs, uint32_t& work) {
+  if (c.subscriber) return serviceSubscriber(c, readable, nowMs);
   if (!flush(c, nowMs)) return false;
   if (c.pending()) return true;  // one response at a time: wait for EPOLLOUT
   if (c.closeAfterFlush) return false;
@@ -199,6 +264,10 @@ bool Server::service(Client& c, bool readable, uint64_t nowMs, uint32_t& work) {
         break;
       }
       ++counters_.requests;
+      if (request->command == kMonitorCommand) {
+        subscribe(c);
+        break;
+      }
       Reply reply = handler_(*request, c.caller, nowMs);
       answer(c, reply ? okResponse(*reply) : errorResponse(reply.error()));
       break;
@@ -216,7 +285,9 @@ bool Server::service(Client& c, bool readable, uint64_t nowMs, uint32_t& work) {
 
 void Server::updateInterest(Client& c) {
   uint32_t want = 0;
-  if (c.pending())
+  if (c.subscriber)
+    want = EPOLLIN | (c.pending() ? uint32_t{EPOLLOUT} : 0u);
+  else if (c.pending())
     want = EPOLLOUT;
   else if (!c.peerDone && !c.closeAfterFlush && !c.in.writable().empty())
     want = EPOLLIN;
@@ -235,8 +306,8 @@ void Server::sweep(uint64_t nowMs, uint32_t& work) {
   auto elapsed = [nowMs](uint64_t since) { return nowMs > since ? nowMs - since : 0; };
   std::vector<int> expired;
   for (const auto& [fd, c] : clients_)
-    if (elapsed(c->lastProgressMs) >= options_.limits.idleTimeoutMs ||
-        elapsed(c->openedMs) >= options_.limits.connectionLifetimeMs)
+    if (!c->subscriber && (elapsed(c->lastProgressMs) >= options_.limits.idleTimeoutMs ||
+                           elapsed(c->openedMs) >= options_.limits.connectionLifetimeMs))
       expired.push_back(fd);
   for (int fd : expired) {
     ++counters_.timedOut;

@@ -14,6 +14,15 @@
 // gets one error response (best effort) and is closed; a malformed request
 // gets an error response and may send the next one.
 //
+// Event stream (`monitor`): a client that sends the request "monitor" gets
+// {"subscribed":true} and from then on one frame per publish()ed event,
+// {"version":1,"event":{...}}, and nothing else. Its events wait in a
+// bounded backlog (maxSubscriberBacklog bytes): a subscriber that falls
+// further behind is closed and counted, so a slow reader costs the control
+// core one failed send() per event at most, never a wait. Subscribers are
+// exempt from the idle timeout and the lifetime (they are few: at most
+// maxSubscribers).
+//
 // Concurrency: one thread (the control core); the handler runs inline.
 #pragma once
 
@@ -40,7 +49,12 @@ struct ServerLimits {
   uint32_t maxAcceptsPerPoll = 16;
   uint32_t maxRequestsPerPoll = 16;
   size_t maxResponseLen = kMaxResponseLen;
+  size_t maxSubscribers = 16;
+  size_t maxSubscriberBacklog = 256 * 1024;  // bytes of unsent event frames
 };
+
+// The request that turns a connection into an event subscriber.
+inline constexpr std::string_view kMonitorCommand = "monitor";
 
 struct ServerOptions {
   std::string socketPath;
@@ -59,6 +73,10 @@ struct ServerCounters {
   uint64_t timedOut = 0;           // idle timeout or lifetime reached
   uint64_t requestLimit = 0;       // maxRequestsPerConnection reached
   uint64_t closed = 0;
+  uint64_t subscribed = 0;          // monitor streams opened
+  uint64_t subscribersDropped = 0;  // closed for falling maxSubscriberBacklog behind
+  uint64_t subscribersRefused = 0;  // maxSubscribers reached
+  uint64_t eventsPublished = 0;
 };
 
 // A command's outcome: a result object, or an error sentence.
@@ -85,7 +103,12 @@ class Server {
   // server owns `fd` from here on; the access rule applies as for accept().
   bool adopt(int fd, uint64_t nowMs);
 
+  // Sends `event` to every subscriber (non-blocking); drops the ones whose
+  // backlog would exceed the limit. Returns the subscribers it reached.
+  size_t publish(const nlohmann::json& event, uint64_t nowMs);
+
   size_t clients() const { return clients_.size(); }
+  size_t subscribers() const { return subscribers_; }
   const ServerCounters& counters() const { return counters_; }
   const std::string& path() const { return options_.socketPath; }
 
@@ -100,6 +123,8 @@ class Server {
   // Returns false when the client is to be closed now.
   bool service(Client& c, bool readable, uint64_t nowMs, uint32_t& work);
   bool flush(Client& c, uint64_t nowMs);
+  bool serviceSubscriber(Client& c, bool readable, uint64_t nowMs);
+  void subscribe(Client& c);
   void answer(Client& c, std::string&& payload);
   void updateInterest(Client& c);
   void closeClient(int fd);
@@ -112,6 +137,7 @@ class Server {
   int epollFd_ = -1;
   std::unordered_map<int, std::unique_ptr<Client>> clients_;  // by fd; maxClients at most
   std::vector<int> ready_;                        // clients with a buffered request
+  size_t subscribers_ = 0;
   uint64_t lastPollMs_ = UINT64_MAX;
   uint64_t lastSweepMs_ = 0;
   ServerCounters counters_;

@@ -71,6 +71,7 @@ uint32_t IkeService::poll(uint64_t nowMs) {
   // Events before datagrams: a responder's CHILD_SA is installed before the
   // IKE_AUTH response that lets the peer use it leaves (RFC 7296 2.8).
   for (auto& e : engine_.takeEvents()) {
+    if (observer_) observer_(e, nowMs);
     apply(std::move(e));
     ++work;
   }

@@ -51,6 +51,11 @@ class IkeService {
 
   const IkeServiceCounters& counters() const { return counters_; }
 
+  // Sees every engine event before it is applied (ipsecgwctl monitor). The
+  // event still holds its keys: an observer reads names and SPIs only.
+  using Observer = std::function<void(const ike::SaEvent&, uint64_t nowMs)>;
+  void setObserver(Observer o) { observer_ = std::move(o); }
+
  private:
   void apply(ike::SaEvent&& e);
 
@@ -58,6 +63,7 @@ class IkeService {
   DatagramTransport& io_;
   ChildSaTable& sas_;
   Log log_;
+  Observer observer_;
   uint64_t lastTickMs_ = 0;
   bool ticked_ = false;
   std::vector<ike::Datagram> rx_;

@@ -8,12 +8,12 @@ Usage: ike_lifecycle_test.py PATH/TO/ipsecgwd PATH/TO/ipsecgwctl CASE
   CASE = child-rekey  60 s of iperf3 TCP and a 1,000 pps ping hostA -> hostB while the
                       CHILD_SA (PFS: x25519 in both ESP proposals) is rekeyed about every
                       10 s: by ipsecgwd's child rekey_time (10 s), by `swanctl --rekey
-                      --child` and by `ipsecgwctl rekey gw net`. Zero lost pings; every
+                      --child` and by `ipsecgwctl rekey child gw net`. Zero lost pings; every
                       CREATE_CHILD_SA carries a KE; every new CHILD_SA is installed by
                       ipsecgwd while the one it replaces still is, and the old one is
                       deleted afterwards; both sides end with the same single CHILD_SA.
   CASE = ike-rekey    the same traffic while the IKE SA is rekeyed by ipsecgwd's rekey_time
-                      (20 s), `swanctl --rekey --ike` and `ipsecgwctl rekey gw`: zero lost
+                      (20 s), `swanctl --rekey --ike` and `ipsecgwctl rekey ike gw`: zero lost
                       pings, the CHILD_SA never goes down, each new IKE SA is up before
                       the old one is deleted.
   CASE = dpd-restart  ipsecgwd with dpd_delay 3 s, dpd_action restart, keyingtries 0:
@@ -238,7 +238,7 @@ def run_child_rekey(topo, daemon, ctl):
                         r = gwb.rekey(child="net")
                         forced.append((who, r.returncode))
                     else:
-                        rc, res = gwa.ctl("rekey", "gw", "net")
+                        rc, res = gwa.ctl("rekey", "child", "gw", "net")
                         forced.append((who, rc))
                 at(tr, 60)
                 stop.set()
@@ -345,7 +345,7 @@ def run_ike_rekey(topo, daemon, ctl):
                     if who == "strongswan":
                         forced.append((who, gwb.rekey(ike="gw").returncode))
                     else:
-                        forced.append((who, gwa.ctl("rekey", "gw")[0]))
+                        forced.append((who, gwa.ctl("rekey", "ike", "gw")[0]))
                 at(tr, 60)
                 stop.set()
                 snapper.join(timeout=10)

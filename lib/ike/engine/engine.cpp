@@ -4,6 +4,7 @@
 // (RFC 7296 2.1, 2.2), timers, and the operator actions. Exchanges are the
 // tasks' business; this file only routes to them.
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <tuple>
 
@@ -60,6 +61,22 @@ const char* stateName(IkeSaState s) {
   return "UNKNOWN";
 }
 
+ConnectionEntry makeEntry(config::ConnectionConfig&& c) {
+  ConnectionEntry e;
+  // Keywords the proposal parser refuses are left out here; the config
+  // layer reports them to the operator.
+  for (const std::string& k : c.ikeProposals)
+    if (auto p = parseIkeProposal(k)) e.ikeProposals.push_back(std::move(*p));
+  for (const config::ChildConfig& child : c.children) {
+    std::vector<Proposal> esp;
+    for (const std::string& k : child.espProposals)
+      if (auto p = parseEspProposal(k)) esp.push_back(std::move(*p));
+    e.espProposals.push_back(std::move(esp));
+  }
+  e.config = std::move(c);
+  return e;
+}
+
 class EngineImpl final : public Engine, private SaRegistry {
  public:
   EngineImpl(const config::IkeSettings& settings, std::vector<config::ConnectionConfig>&& connections,
@@ -75,6 +92,14 @@ class EngineImpl final : public Engine, private SaRegistry {
   void childSoftExpired(uint32_t inboundSpi, uint64_t nowMs) override;
   bool rekeyIke(std::string_view connection, uint64_t nowMs, std::string& error) override;
   bool rekeyChild(std::string_view connection, std::string_view child, uint64_t nowMs, std::string& error) override;
+  bool rekeyIkeSa(uint64_t ikeSaId, uint64_t nowMs, std::string& error) override;
+  bool rekeyChildSa(uint32_t inboundSpi, uint64_t nowMs, std::string& error) override;
+  bool addConnection(config::ConnectionConfig&& connection, std::string& error) override;
+  bool removeConnection(std::string_view connection, uint64_t nowMs, std::string& error) override;
+  const config::ConnectionConfig* connectionConfig(std::string_view connection) const override {
+    const ConnectionEntry* e = ctx_.findConnection(connection);
+    return e ? &e->config : nullptr;
+  }
   std::vector<Datagram> takeOutgoing() override { return std::exchange(ctx_.outgoing, {}); }
   std::vector<SaEvent> takeEvents() override { return std::exchange(ctx_.events, {}); }
   std::vector<IkeSaInfo> listSas() const override;
@@ -145,21 +170,7 @@ EngineImpl::EngineImpl(const config::IkeSettings& settings, std::vector<config::
   ctx_.settings = settings;
   ctx_.registry = this;
   ctx_.nonceSource = std::move(hooks.nonce);
-  for (config::ConnectionConfig& c : connections) {
-    ConnectionEntry e;
-    // Keywords the proposal parser refuses are left out here; the config
-    // layer reports them to the operator.
-    for (const std::string& k : c.ikeProposals)
-      if (auto p = parseIkeProposal(k)) e.ikeProposals.push_back(std::move(*p));
-    for (const config::ChildConfig& child : c.children) {
-      std::vector<Proposal> esp;
-      for (const std::string& k : child.espProposals)
-        if (auto p = parseEspProposal(k)) esp.push_back(std::move(*p));
-      e.espProposals.push_back(std::move(esp));
-    }
-    e.config = std::move(c);
-    ctx_.connections.push_back(std::move(e));
-  }
+  for (config::ConnectionConfig& c : connections) ctx_.connections.push_back(makeEntry(std::move(c)));
 }
 
 std::optional<uint64_t> EngineImpl::freshSpi() {
@@ -621,7 +632,8 @@ bool EngineImpl::bringUp(const ConnectionEntry* conn, const std::vector<size_t>&
 }
 
 void EngineImpl::scheduleRestart(const IkeSa& sa) {
-  if (!sa.connection || sa.downReason != "peer unreachable") return;
+  // A retired connection (removeConnection) is not brought back.
+  if (!sa.connection || sa.connection->retired || sa.downReason != "peer unreachable") return;
   const config::ConnectionConfig& cfg = sa.config();
   uint32_t attempt;
   std::vector<size_t> children;
@@ -754,6 +766,56 @@ bool EngineImpl::rekeyChild(std::string_view connection, std::string_view child,
   }
   if (!any) error = "no such CHILD_SA";
   return any;
+}
+
+bool EngineImpl::rekeyIkeSa(uint64_t ikeSaId, uint64_t nowMs, std::string& error) {
+  ctx_.nowMs = nowMs;
+  for (auto& [spi, sa] : sas_) {
+    if (sa->id != ikeSaId || sa->dead) continue;
+    if (sa->state != IkeSaState::Established || sa->supersededBy) break;
+    startIkeRekey(*sa);
+    return true;
+  }
+  error = "no established IKE SA with id " + std::to_string(ikeSaId);
+  return false;
+}
+
+bool EngineImpl::rekeyChildSa(uint32_t inboundSpi, uint64_t nowMs, std::string& error) {
+  ctx_.nowMs = nowMs;
+  for (auto& [spi, sa] : sas_) {
+    if (sa->dead || sa->state != IkeSaState::Established || sa->supersededBy) continue;
+    for (ChildSa& c : sa->children)
+      if (c.inboundSpi == inboundSpi && !c.superseded) {
+        startChildRekey(*sa, c);
+        return true;
+      }
+  }
+  char hex[11];
+  std::snprintf(hex, sizeof hex, "0x%08x", inboundSpi);
+  error = std::string("no CHILD_SA with inbound SPI ") + hex;
+  return false;
+}
+
+bool EngineImpl::addConnection(config::ConnectionConfig&& connection, std::string& error) {
+  if (ctx_.findConnection(connection.name)) {
+    error = "connection " + connection.name + " exists";
+    return false;
+  }
+  ctx_.connections.push_back(makeEntry(std::move(connection)));
+  return true;
+}
+
+bool EngineImpl::removeConnection(std::string_view connection, uint64_t nowMs, std::string& error) {
+  auto it = std::find_if(ctx_.connections.begin(), ctx_.connections.end(),
+                         [&](const ConnectionEntry& c) { return !c.retired && c.config.name == connection; });
+  if (it == ctx_.connections.end()) {
+    error = "no connection " + std::string(connection);
+    return false;
+  }
+  std::string none;
+  terminate(connection, nowMs, none);  // also cancels restarts; no SA is fine
+  it->retired = true;
+  return true;
 }
 
 void EngineImpl::startChildRekey(IkeSa& sa, ChildSa& child) {

@@ -8,13 +8,13 @@ namespace ipsecgw::ike {
 
 const ConnectionEntry* EngineContext::findConnection(std::string_view name) const {
   for (const ConnectionEntry& c : connections)
-    if (c.config.name == name) return &c;
+    if (!c.retired && c.config.name == name) return &c;
   return nullptr;
 }
 
 const ConnectionEntry* EngineContext::findByAddresses(const IpAddress& local, const IpAddress& remote) const {
   for (const ConnectionEntry& c : connections) {
-    if (c.config.localAddress != local) continue;
+    if (c.retired || c.config.localAddress != local) continue;
     const auto& r = c.config.remoteAddress;
     bool any = std::all_of(r.bytes.begin(), r.bytes.end(), [](uint8_t b) { return b == 0; });
     if (r == remote || (any && r.family == remote.family)) return &c;

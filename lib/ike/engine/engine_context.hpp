@@ -3,6 +3,7 @@
 // clock. Owned by the engine; single-threaded (the control core).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,6 +26,9 @@ struct ConnectionEntry {
   config::ConnectionConfig config;
   std::vector<Proposal> ikeProposals;
   std::vector<std::vector<Proposal>> espProposals;  // parallel to config.children
+  // Removed by Engine::removeConnection(): kept (its SAs and tasks may still
+  // point at it) but no longer found by name or address.
+  bool retired = false;
 };
 
 struct IkeSa;
@@ -44,7 +48,9 @@ class SaRegistry {
 
 struct EngineContext {
   config::IkeSettings settings;
-  std::vector<ConnectionEntry> connections;  // fixed after makeEngine(): tasks keep pointers
+  // Tasks keep pointers: entries are only appended (a deque keeps them in
+  // place) and retired, never erased.
+  std::deque<ConnectionEntry> connections;
   std::vector<SaEvent> events;
   std::vector<Datagram> outgoing;
   EngineCounters counters;

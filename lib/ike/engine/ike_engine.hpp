@@ -146,6 +146,41 @@ class Engine {
     return false;
   }
 
+  // The same for one IKE SA by its engine-unique id (IkeSaInfo::ikeSaId),
+  // and for one CHILD_SA by its inbound SPI (added later, hence not pure).
+  virtual bool rekeyIkeSa(uint64_t ikeSaId, uint64_t nowMs, std::string& error) {
+    (void)ikeSaId, (void)nowMs;
+    error = "not supported";
+    return false;
+  }
+  virtual bool rekeyChildSa(uint32_t inboundSpi, uint64_t nowMs, std::string& error) {
+    (void)inboundSpi, (void)nowMs;
+    error = "not supported";
+    return false;
+  }
+
+  // Configuration reload (ipsecgwctl reload; added later, hence not pure).
+  // addConnection() takes a connection whose name is not in use; nothing is
+  // initiated. removeConnection() deletes the connection's IKE SAs as
+  // terminate() does and forgets the connection: no new SA, as initiator or
+  // responder, uses it again.
+  virtual bool addConnection(config::ConnectionConfig&& connection, std::string& error) {
+    (void)connection;
+    error = "not supported";
+    return false;
+  }
+  virtual bool removeConnection(std::string_view connection, uint64_t nowMs, std::string& error) {
+    (void)connection, (void)nowMs;
+    error = "not supported";
+    return false;
+  }
+  // The live configuration of a connection (PSK inside: read it only to
+  // compare, as reload does), or null.
+  virtual const config::ConnectionConfig* connectionConfig(std::string_view connection) const {
+    (void)connection;
+    return nullptr;
+  }
+
   // Feedback from the data plane: an inbound CHILD_SA carried traffic (DPD
   // need not probe), or hit a soft lifetime (rekey it).
   virtual void childTrafficSeen(uint32_t inboundSpi, uint64_t nowMs) = 0;

@@ -460,3 +460,102 @@ TEST_CASE("an idle poll costs next to nothing", "[control][server]") {
   CHECK(sameNs < 100);
   CHECK(newNs < 20000);
 }
+
+TEST_CASE("monitor: subscribers get every published event in order, request clients are unaffected",
+          "[control][server][monitor]") {
+  Fixture f;
+  TestClient sub1(f.path), sub2(f.path), plain(f.path);
+  auto r1 = request(*f.server, sub1, "monitor");
+  REQUIRE(r1);
+  CHECK((*r1)["ok"] == true);
+  CHECK((*r1)["result"]["subscribed"] == true);
+  REQUIRE(request(*f.server, sub2, "monitor"));
+  REQUIRE(pump(*f.server, [&] { return f.server->subscribers() == 2; }));
+  CHECK(f.server->publish(json{{"type", "test"}, {"n", 1}}, nowMs()) == 2);
+  CHECK(f.server->publish(json{{"type", "test"}, {"n", 2}}, nowMs()) == 2);
+  for (TestClient* c : {&sub1, &sub2}) {
+    std::optional<json> e;
+    REQUIRE(pump(*f.server, [&] { return (e = c->tryRead()).has_value(); }));
+    CHECK((*e)["version"] == 1);
+    CHECK((*e)["event"]["n"] == 1);
+    REQUIRE(pump(*f.server, [&] { return (e = c->tryRead()).has_value(); }));
+    CHECK((*e)["event"]["n"] == 2);
+  }
+  // Plain clients get answers, never events.
+  auto echo = request(*f.server, plain, "echo", {{"x", 1}});
+  REQUIRE(echo);
+  CHECK((*echo)["result"]["args"]["x"] == 1);
+  f.server->publish(json{{"type", "test"}, {"n", 3}}, nowMs());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  f.server->poll(nowMs());
+  CHECK_FALSE(plain.tryRead());
+  // What a subscriber sends is ignored; its hang-up ends the subscription.
+  CHECK(f.server->counters().subscribed == 2);
+  REQUIRE(sub2.sendRaw("ignored bytes"));
+  shutdown(sub2.fd(), SHUT_WR);
+  REQUIRE(pump(*f.server, [&] { return f.server->subscribers() == 1; }));
+  CHECK(f.server->publish(json{{"type", "test"}, {"n", 4}}, nowMs()) == 1);
+}
+
+TEST_CASE("monitor: subscribers outlive the idle timeout and the lifetime", "[control][server][monitor]") {
+  ServerLimits limits;
+  limits.idleTimeoutMs = 100;
+  limits.connectionLifetimeMs = 200;
+  Fixture f(limits);
+  TestClient sub(f.path), idle(f.path);
+  REQUIRE(request(*f.server, sub, "monitor"));
+  REQUIRE(pump(*f.server, [&] { return idle.eof(); }, 2000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  f.server->poll(nowMs());
+  CHECK(f.server->subscribers() == 1);
+  CHECK(f.server->publish(json{{"type", "test"}}, nowMs()) == 1);
+}
+
+TEST_CASE("monitor: a subscriber that does not read is dropped at its backlog, the server never waits",
+          "[control][server][monitor]") {
+  ServerLimits limits;
+  limits.maxSubscriberBacklog = 64 * 1024;
+  Fixture f(limits);
+  TestClient slow(f.path), fast(f.path);
+  REQUIRE(request(*f.server, slow, "monitor"));
+  REQUIRE(request(*f.server, fast, "monitor"));
+  // Small socket buffers, so that the backlog fills soon.
+  int small = 4096;
+  setsockopt(slow.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  const json event{{"type", "test"}, {"pad", std::string(1000, 'x')}};
+  size_t fastSeen = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 2000 && f.server->subscribers() == 2; ++i) {
+    f.server->publish(event, nowMs());
+    while (fast.tryRead()) ++fastSeen;
+  }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took < std::chrono::seconds(2));  // no publish() blocked
+  CHECK(f.server->subscribers() == 1);
+  CHECK(f.server->counters().subscribersDropped == 1);
+  while (slow.tryRead()) {
+  }
+  CHECK(slow.eof());  // what was sent before the drop, then the end
+  // The fast one goes on.
+  const size_t before = fastSeen;
+  f.server->publish(event, nowMs());
+  REQUIRE(pump(*f.server, [&] {
+    while (fast.tryRead()) ++fastSeen;
+    return fastSeen > before;
+  }));
+}
+
+TEST_CASE("monitor: subscribers are limited", "[control][server][monitor]") {
+  ServerLimits limits;
+  limits.maxSubscribers = 2;
+  Fixture f(limits);
+  TestClient a(f.path), b(f.path), c(f.path);
+  REQUIRE(request(*f.server, a, "monitor"));
+  REQUIRE(request(*f.server, b, "monitor"));
+  auto refused = request(*f.server, c, "monitor");
+  REQUIRE(refused);
+  CHECK((*refused)["ok"] == false);
+  CHECK((*refused)["error"] == "too many monitor subscribers (2), try again");
+  CHECK(pump(*f.server, [&] { return c.eof(); }));
+  CHECK(f.server->counters().subscribersRefused == 1);
+}
