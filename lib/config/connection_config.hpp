@@ -24,6 +24,11 @@ struct IkeSettings {
   uint32_t retransmitTries = 5;
   // Half-open IKE_SAs above which responders demand a COOKIE (RFC 7296 2.6).
   uint32_t cookieThreshold = 100;
+  // Largest IP datagram (IP + UDP + IKE) an RFC 7383 fragment of ours may
+  // make, for both families. RFC 7383 2.5.1 suggests 576 for IPv4 and 1280
+  // for IPv6; 1280 is strongSwan's charon.fragment_size default and what
+  // real IPv4 paths carry, a smaller path is the operator's to set.
+  uint32_t fragmentSize = 1280;
 };
 
 // An identity (RFC 7296 3.5). Typed by its form: an address is ID_IPV4_ADDR /
@@ -53,6 +58,12 @@ struct PubkeyConfig {
 };
 enum class StartAction : uint8_t { None, Start, Trap };  // swanctl's start_action
 enum class DpdAction : uint8_t { Clear, Restart, Trap };
+// IKE fragmentation (RFC 7383), swanctl's values: Yes announces support and
+// fragments our oversized messages when the peer announced it too; Accept
+// announces and reassembles but never fragments ours; No does neither.
+// Force is strongSwan's value whose only difference (fragmenting the first
+// IKEv1 message) does not exist in IKEv2: it behaves as Yes.
+enum class Fragmentation : uint8_t { No, Accept, Yes, Force };
 
 struct TrafficSelectorConfig {
   IpPrefix prefix;
@@ -87,6 +98,7 @@ struct ConnectionConfig {
   DpdAction dpdAction = DpdAction::Clear;
   uint32_t rekeyTimeS = 14400;  // IKE_SA rekey; 0: none
   uint32_t keyingTries = 1;     // 0: forever
+  Fragmentation fragmentation = Fragmentation::Yes;
   std::vector<ChildConfig> children;
 };
 

@@ -17,12 +17,13 @@ namespace ipsecgw::config {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kIkeKeys = {"retransmit_timeout", "retransmit_base", "retransmit_tries",
-                                                      "cookie_threshold"};
-constexpr std::array<std::string_view, 21> kConnectionKeys = {
+constexpr std::array<std::string_view, 5> kIkeKeys = {"retransmit_timeout", "retransmit_base", "retransmit_tries",
+                                                      "cookie_threshold", "fragment_size"};
+constexpr std::array<std::string_view, 22> kConnectionKeys = {
     "local_addr", "remote_addr", "local",      "remote",     "auth",        "psk",      "psk_file",
-    "proposals",  "encap",       "dpd_delay",  "dpd_action", "rekey_time",  "keyingtries", "children",
-    kPubkeyKeys[0], kPubkeyKeys[1], kPubkeyKeys[2], kPubkeyKeys[3], kPubkeyKeys[4], kPubkeyKeys[5], kPubkeyKeys[6]};
+    "proposals",  "encap",       "dpd_delay",  "dpd_action", "rekey_time",  "keyingtries", "fragmentation",
+    "children",   kPubkeyKeys[0], kPubkeyKeys[1], kPubkeyKeys[2], kPubkeyKeys[3], kPubkeyKeys[4], kPubkeyKeys[5],
+    kPubkeyKeys[6]};
 constexpr std::array<std::string_view, 2> kEndKeys = {"id", "auth"};
 constexpr std::array<std::string_view, 7> kChildKeys = {"local_ts",   "remote_ts",  "esp_proposals", "mode",
                                                         "start_action", "rekey_time", "replay_window"};
@@ -30,6 +31,12 @@ constexpr std::array<std::string_view, 2> kAuthNames = {"psk", "pubkey"};
 constexpr std::array<std::string_view, 2> kModeNames = {"tunnel", "transport"};
 constexpr std::array<std::string_view, 3> kStartNames = {"none", "start", "trap"};
 constexpr std::array<std::string_view, 3> kDpdActionNames = {"clear", "restart", "trap"};
+constexpr std::array<std::string_view, 4> kFragmentationNames = {"no", "accept", "yes", "force"};
+// The smallest fragment_size that leaves an SKF fragment room for inner
+// payload bytes with any cipher (IPv6 40 + UDP 8 + marker 4 + IKE header 28 +
+// SKF header 8 + IV 16 + ICV up to 32 + padding up to 16: 152 bytes). Sizes
+// this small are for tests; real paths carry 576 at least (RFC 791).
+constexpr uint32_t kMinFragmentSize = 200;
 
 constexpr std::array<std::string_view, 5> kTsProtocolNames = {"tcp", "udp", "icmp", "icmpv6", "sctp"};
 constexpr std::array<uint8_t, 5> kTsProtocolNumbers = {6, 17, 1, 58, 132};
@@ -228,6 +235,8 @@ ConnectionConfig parseConnection(std::string_view name, const TableReader& r, co
   c.dpdAction = r.optionalChoice<DpdAction>("dpd_action", kDpdActionNames, "dpd action").value_or(c.dpdAction);
   c.rekeyTimeS = r.optionalInteger<uint32_t>("rekey_time", 0).value_or(c.rekeyTimeS);
   c.keyingTries = r.optionalInteger<uint32_t>("keyingtries", 0).value_or(c.keyingTries);
+  c.fragmentation = r.optionalChoice<Fragmentation>("fragmentation", kFragmentationNames, "fragmentation")
+                        .value_or(c.fragmentation);
   for (auto& [childName, child] : r.namedTables("children", kChildKeys)) {
     ChildConfig cc = parseChild(childName, child);
     for (const ChildConfig& other : c.children)
@@ -269,6 +278,7 @@ IkeSettings parseIkeSection(const toml::table& root) {
   s.retransmitBase = r.optionalNumber("retransmit_base", 1.0, 10.0).value_or(s.retransmitBase);
   s.retransmitTries = r.optionalInteger<uint32_t>("retransmit_tries", 1, 100).value_or(s.retransmitTries);
   s.cookieThreshold = r.optionalInteger<uint32_t>("cookie_threshold", 0).value_or(s.cookieThreshold);
+  s.fragmentSize = r.optionalInteger<uint32_t>("fragment_size", kMinFragmentSize, 65535).value_or(s.fragmentSize);
   return s;
 }
 

@@ -24,6 +24,32 @@ bool namedByPolicy(size_t sa, const GatewayConfig& c) {
   return false;
 }
 
+const PortConfig* portOf(const IpAddress& a, const GatewayConfig& c) {
+  for (const PortConfig& p : c.ports) {
+    const auto& own = a.isV4() ? p.ipv4 : p.ipv6;
+    if (own && own->address == a) return &p;
+  }
+  return nullptr;
+}
+
+// RFC 7383 2.5.1: fragments are sized so that the path carries them whole;
+// above the gateway's own port MTU they would need IP fragmentation after
+// all (IPv4 does it, IPv6 cannot: such a datagram is dropped).
+void checkFragmentSize(const toml::table& root, const GatewayConfig& c, ParseContext& ctx) {
+  const toml::table* conns = root["connections"].as_table();
+  for (const ConnectionConfig& conn : c.connections) {
+    const PortConfig* port = portOf(conn.localAddress, c);
+    if (conn.fragmentation == Fragmentation::No || conn.fragmentation == Fragmentation::Accept || !port ||
+        c.ike.fragmentSize <= port->mtu)
+      continue;
+    const toml::node* n = conns ? conns->get(conn.name) : nullptr;
+    ctx.notes.emplace_back(n ? whereOf(n->source(), "connections." + conn.name) : Where{},
+                           "[ike] fragment_size " + std::to_string(c.ike.fragmentSize) + " exceeds the mtu " +
+                               std::to_string(port->mtu) + " of port " + quoted(port->name) +
+                               ": IKE fragments would be IP-fragmented (IPv4) or dropped (IPv6)");
+  }
+}
+
 }  // namespace
 
 void crossCheck(const toml::table& root, const GatewayConfig& c, ParseContext& ctx) {
@@ -46,6 +72,7 @@ void crossCheck(const toml::table& root, const GatewayConfig& c, ParseContext& c
     if (s.direction == esp::Direction::Outbound && !reachable(s.sa.remoteAddress, c))
       ctx.notes.emplace_back(where, "no port subnet or route reaches remote " + s.sa.remoteAddress.toString());
   }
+  checkFragmentSize(root, c, ctx);
 }
 
 }  // namespace ipsecgw::config

@@ -205,23 +205,13 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
     if (localPortOf(t_, ip, lay.family == IpFamily::V4) >= 0) {
       if (lay.fragment && (lay.upperProtocol == ip::kProtoEsp || lay.upperProtocol == ip::kProtoUdp)) {
-        // RFC 4303 3.4.1: reassemble before ESP processing.
+        // RFC 4303 3.4.1: reassemble before ESP processing; fragmented IKE
+        // (UDP 500/4500) is put together the same way (reassemble()).
         rte_pktmbuf_adj(m, kEth);
         if (rte_mbuf* whole = reassemble(m, lay)) inbound[nIn++] = whole;
         continue;
       }
-      if (exceptions_) {  // IKE goes to the control core; NAT keepalives end here (ike_datagram.hpp)
-        const IkeRxKind k = classifyIke({ip, m->data_len - kEth}, lay);
-        if (k == IkeRxKind::NatKeepalive) {
-          drop(m, DropReason::NatKeepalive);
-          continue;
-        }
-        if (k == IkeRxKind::Ike) {
-          rte_pktmbuf_adj(m, kEth);
-          if (!exceptions_->push(m)) drop(m, DropReason::ExceptionRingFull);
-          continue;
-        }
-      }
+      if (consumeIke(m, {ip, m->data_len - kEth}, lay, kEth)) continue;
       if (isEspToUs(ip, lay)) {
         rte_pktmbuf_adj(m, kEth);
         inbound[nIn++] = m;
@@ -294,11 +284,27 @@ rte_mbuf* Worker::reassemble(rte_mbuf* m, const IpLayout& lay) {
     return nullptr;
   }
   counters_.packetsReassembled++;
+  // A path may fragment IKE as well as ESP (an IKE_AUTH with certificates
+  // from a peer without RFC 7383): the whole datagram is classified again.
+  if (consumeIke(whole, ipBytes(whole), full, 0)) return nullptr;
   if (!isEspToUs(rte_pktmbuf_mtod(whole, const uint8_t*), full)) {
     drop(whole, DropReason::LocalUnhandled);
     return nullptr;
   }
   return whole;
+}
+
+bool Worker::consumeIke(rte_mbuf* m, std::span<const uint8_t> ip, const IpLayout& lay, uint16_t l2) {
+  if (!exceptions_) return false;  // no control core: IKE is not ours to answer
+  switch (classifyIke(ip, lay)) {  // ike_datagram.hpp
+    case IkeRxKind::NatKeepalive: drop(m, DropReason::NatKeepalive); return true;
+    case IkeRxKind::Ike:
+      rte_pktmbuf_adj(m, l2);
+      if (!exceptions_->push(m)) drop(m, DropReason::ExceptionRingFull);
+      return true;
+    case IkeRxKind::NotIke: return false;
+  }
+  return false;
 }
 
 void Worker::replyOrFree(uint16_t port, rte_mbuf* m, bool isReply) {

@@ -1,5 +1,7 @@
 // The worker's run-to-completion pipeline over bursts (DESIGN.md):
 //   RX -> Ethernet -> ARP/ND/echo to us (local_services)
+//      -> IKE to us (UDP 500, 4500 with the non-ESP marker) -> exception ring
+//         to the control core, also when it came in IP fragments
 //      -> ESP to us: outer fragments reassembled (outer_reassembly.hpp) ->
 //         SAD by SPI -> anti-replay -> decrypt -> inbound policy check ->
 //         route -> TX
@@ -84,8 +86,12 @@ class Worker {
   bool deliverLocal(uint16_t port, rte_mbuf* m, bool v4);  // m at Ethernet
   void replyOrFree(uint16_t port, rte_mbuf* m, bool isReply);  // after a local service ran
   // An outer fragment to us (at IP): the whole ESP packet once complete,
-  // else nullptr (held, or dropped and counted).
+  // else nullptr (held, passed to the control core as IKE, or dropped and
+  // counted).
   rte_mbuf* reassemble(rte_mbuf* m, const IpLayout& lay);
+  // IKE for the control core (pushed, with `l2` bytes of link header cut)
+  // or a NAT keepalive (dropped and counted): true when `m` was taken.
+  bool consumeIke(rte_mbuf* m, std::span<const uint8_t> ip, const IpLayout& lay, uint16_t l2);
   // pkts at IP, keys[i] the flow key of pkts[i]; one SPD lookup for all.
   void protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n);
   // Plaintext from an unprotected port: forwarded where the SPD says BYPASS.

@@ -50,6 +50,8 @@ constexpr uint32_t kUnknownSpiAnswersPerSecond = 10;
 constexpr uint32_t kHalfOpenPerSource = 5;
 constexpr uint64_t kRestartDelayMaxMs = 60000;
 
+bool isCryptoError(WireErrc c) { return c == WireErrc::IcvFailure || c == WireErrc::BadPadding; }
+
 const char* stateName(IkeSaState s) {
   switch (s) {
     case IkeSaState::Connecting: return "CONNECTING";
@@ -115,6 +117,9 @@ class EngineImpl final : public Engine, private SaRegistry {
   void receiveInitRequest(Datagram& d, const Header& h);
   void dispatch(IkeSa& sa, Datagram& d, const Header& h);
   TaskPtr responderTask(IkeSa& sa, const Message& request);
+  // RFC 7383: the whole message once `d` completed its fragment set.
+  std::optional<Message> reassemble(IkeSa& sa, Datagram& d, const Header& h, const Message& outer);
+  static bool wholeOrFirstFragment(const Datagram& d);
   // SaRegistry, for the IKE SA rekey.
   std::optional<uint64_t> freshSpi() override;
   IkeSa* find(uint64_t ourSpi) override;
@@ -385,7 +390,16 @@ void EngineImpl::dispatch(IkeSa& sa, Datagram& d, const Header& h) {
   const bool request = !h.isResponse();
   switch (sa.tasks->classify(h)) {
     case TaskManager::Verdict::Drop: return;
-    case TaskManager::Verdict::ResendResponse: sa.tasks->resendResponse(); return;
+    case TaskManager::Verdict::ResendResponse:
+      // RFC 7383 2.6.1: of a retransmitted fragmented request only fragment
+      // 1 draws the (whole) response again, so that n fragments do not
+      // make us send n copies.
+      if (!wholeOrFirstFragment(d)) {
+        ctx_.count(EngineCounter::FragmentRetransmitIgnored);
+        return;
+      }
+      sa.tasks->resendResponse();
+      return;
     case TaskManager::Verdict::Process: break;
   }
   if (request) {
@@ -417,21 +431,21 @@ void EngineImpl::dispatch(IkeSa& sa, Datagram& d, const Header& h) {
     m = std::move(*outer);
   } else {
     if (outer->find(PayloadType::SKF)) {
-      ctx_.count(EngineCounter::Fragmented);
-      return;
+      auto whole = reassemble(sa, d, h, *outer);
+      if (!whole) return;  // kept for later, or dropped and counted
+      m = std::move(*whole);
+    } else {
+      if (!outer->find(PayloadType::SK) || !sa.inbound) {
+        ctx_.count(EngineCounter::NotEncrypted);
+        return;
+      }
+      auto opened = openMessage(d.bytes, *outer, *sa.inbound);
+      if (!opened) {
+        ctx_.count(isCryptoError(opened.error().code) ? EngineCounter::DecryptFailed : EngineCounter::DecodeFailed);
+        return;
+      }
+      m = std::move(*opened);
     }
-    if (!outer->find(PayloadType::SK) || !sa.inbound) {
-      ctx_.count(EngineCounter::NotEncrypted);
-      return;
-    }
-    auto opened = openMessage(d.bytes, *outer, *sa.inbound);
-    if (!opened) {
-      ctx_.count(opened.error().code == WireErrc::IcvFailure || opened.error().code == WireErrc::BadPadding
-                     ? EngineCounter::DecryptFailed
-                     : EngineCounter::DecodeFailed);
-      return;
-    }
-    m = std::move(*opened);
     // Authenticated: the peer's address and ports are what it uses now
     // (2.23: the initiator moved to 4500; a NAT may have remapped).
     sa.local = d.local;
@@ -449,6 +463,56 @@ void EngineImpl::dispatch(IkeSa& sa, Datagram& d, const Header& h) {
     sa.tasks->handleResponse(m, d.bytes);
   }
   afterStep(sa);
+}
+
+bool EngineImpl::wholeOrFirstFragment(const Datagram& d) {
+  auto outer = decodeMessage(d.bytes);
+  if (!outer || outer->payloads.empty()) return true;
+  const auto* e = std::get_if<EncryptedPayload>(&outer->payloads.back().body);
+  return !e || outer->payloads.back().type != PayloadType::SKF || e->fragmentNumber == 1;
+}
+
+// RFC 7383 2.6: each fragment is verified (ICV) before it is kept, checked
+// against the rules of 2.5, and held per message until the set is complete;
+// the whole inner chain is then decoded and processed as one message.
+std::optional<Message> EngineImpl::reassemble(IkeSa& sa, Datagram& d, const Header& h, const Message& outer) {
+  // 2.3: fragments only on an SA where both sides announced support.
+  if (!sa.fragmentation || !sa.inbound) {
+    ctx_.count(EngineCounter::Fragmented);
+    return std::nullopt;
+  }
+  auto fragment = openFragment(d.bytes, outer, *sa.inbound);
+  if (!fragment) {
+    ctx_.count(isCryptoError(fragment.error().code) ? EngineCounter::FragmentDecryptFailed
+                                                    : EngineCounter::DecodeFailed);
+    return std::nullopt;
+  }
+  // 2.5: only fragment 1 names the first inner payload; the others MUST
+  // carry 0 there.
+  if (fragment->number != 1 && fragment->firstInner != PayloadType::NoNext) {
+    ctx_.count(EngineCounter::FragmentInvalid);
+    return std::nullopt;
+  }
+  lastSeenMs_[sa.ourSpi()] = ctx_.nowMs;  // authenticated: the peer is alive (2.4)
+  FragmentCollector& collector = sa.tasks->fragments(h.isResponse());
+  switch (collector.add(h.messageId, h.exchangeType, std::move(*fragment), ctx_.nowMs)) {
+    case FragmentVerdict::Stored: ctx_.count(EngineCounter::FragmentsReceived); return std::nullopt;
+    case FragmentVerdict::Duplicate: ctx_.count(EngineCounter::FragmentDuplicate); return std::nullopt;
+    case FragmentVerdict::Stale: ctx_.count(EngineCounter::FragmentInvalid); return std::nullopt;
+    case FragmentVerdict::TooMany:
+      ctx_.count(EngineCounter::FragmentLimit);
+      collector.reset();  // a set that cannot complete only pins memory
+      return std::nullopt;
+    case FragmentVerdict::Complete: ctx_.count(EngineCounter::FragmentsReceived); break;
+  }
+  Reassembled whole = collector.take();
+  ctx_.count(EngineCounter::FragmentsReassembled);
+  auto inner = decodeChain(whole.firstInner, whole.inner);
+  if (!inner) {
+    ctx_.count(EngineCounter::DecodeFailed);
+    return std::nullopt;
+  }
+  return Message{h, std::move(*inner), true};
 }
 
 void EngineImpl::afterStep(IkeSa& sa) {

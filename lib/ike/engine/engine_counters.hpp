@@ -21,7 +21,17 @@ namespace ipsecgw::ike {
   X(PeerUnreachable, "peer-unreachable", "retransmissions exhausted, IKE SA dropped")               \
   X(DecryptFailed, "decrypt-failed", "SK payload ICV or padding did not verify")                    \
   X(NotEncrypted, "not-encrypted", "exchange after IKE_SA_INIT without an SK payload")              \
-  X(Fragmented, "fragment-unsupported", "SKF payload (RFC 7383) not reassembled yet")               \
+  X(Fragmented, "fragment-unsupported", "SKF payload while RFC 7383 fragmentation is not in use on the SA") \
+  X(FragmentedSent, "fragmented-sent", "message of ours sent as RFC 7383 fragments (each retransmission too)") \
+  X(FragmentsSent, "fragments-sent", "SKF datagrams sent (RFC 7383 2.5)")                                \
+  X(FragmentsReceived, "fragments-received", "SKF fragment verified and kept for reassembly")          \
+  X(FragmentsReassembled, "fragments-reassembled", "message reassembled from its fragments (RFC 7383 2.6)") \
+  X(FragmentDuplicate, "fragment-duplicate", "SKF fragment already held (a retransmission), dropped")    \
+  X(FragmentInvalid, "fragment-invalid", "SKF Next Payload set in a non-first fragment, or an older set's Total (RFC 7383 2.5, 2.6)") \
+  X(FragmentDecryptFailed, "fragment-decrypt-failed", "SKF fragment ICV or padding did not verify; not kept") \
+  X(FragmentLimit, "fragment-limit", "SKF set above the fragment count or byte limit, dropped")         \
+  X(FragmentTimeout, "fragment-timeout", "incomplete fragment set given up after 30 s")               \
+  X(FragmentRetransmitIgnored, "fragment-retransmit-ignored", "non-first fragment of an answered request (RFC 7383 2.6.1)") \
   X(UnsupportedExchange, "unsupported-exchange", "exchange type we do not serve")                   \
   X(NoConnection, "no-connection", "no connection for these addresses")                            \
   X(NoProposalChosen, "no-proposal-chosen", "IKE proposals did not match")                          \

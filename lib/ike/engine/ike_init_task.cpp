@@ -29,6 +29,8 @@ bool offersGroup(const std::vector<Proposal>& ours, uint16_t group) {
 
 NotifyPayload notify(NotifyType type, Bytes data = {}) { return NotifyPayload{ProtocolId::None, {}, type, std::move(data)}; }
 
+bool announcesFragmentation(const IkeSa& sa) { return sa.config().fragmentation != config::Fragmentation::No; }
+
 }  // namespace
 
 void IkeInitTask::addNatDetection(Message& m) const {
@@ -134,6 +136,8 @@ TaskStatus IkeInitTask::buildI(Message& m) {
   m.add(NoncePayload{sa_.ni});
   addNatDetection(m);
   addInitPayloads(m, sa_);
+  // RFC 7383 2.3: N(IKEV2_FRAGMENTATION_SUPPORTED), empty, in IKE_SA_INIT.
+  if (announcesFragmentation(sa_)) m.add(notify(NotifyType::Ikev2FragmentationSupported));
   return TaskStatus::NeedMore;
 }
 
@@ -213,6 +217,7 @@ TaskStatus IkeInitTask::processI(const Message& m, ByteView raw) {
   sa_.initResponse.assign(raw.begin(), raw.end());
   checkNatDetection(m);
   notePeerPayloads(sa_, m);
+  sa_.fragmentation = announcesFragmentation(sa_) && m.findNotify(NotifyType::Ikev2FragmentationSupported);
   // 2.23: behind a NAT (or forced) the initiator continues on port 4500.
   if (sa_.natDetected()) {
     sa_.local.port = kNatTPort;
@@ -223,6 +228,9 @@ TaskStatus IkeInitTask::processI(const Message& m, ByteView raw) {
 
 TaskStatus IkeInitTask::processR(const Message& m, ByteView raw) {
   sa_.initRequest.assign(raw.begin(), raw.end());
+  // RFC 7383 2.3: the responder announces support only to an initiator
+  // that announced it.
+  sa_.fragmentation = announcesFragmentation(sa_) && m.findNotify(NotifyType::Ikev2FragmentationSupported);
   const SaPayload* saPayload = m.get<SaPayload>(PayloadType::SA);
   const KePayload* ke = m.get<KePayload>(PayloadType::KE);
   const NoncePayload* nonce = m.get<NoncePayload>(PayloadType::Nonce);
@@ -296,6 +304,7 @@ TaskStatus IkeInitTask::buildR(Message& m) {
   m.add(NoncePayload{sa_.nr});
   addNatDetection(m);
   addInitPayloads(m, sa_);
+  if (sa_.fragmentation) m.add(notify(NotifyType::Ikev2FragmentationSupported));
   return TaskStatus::Done;
 }
 

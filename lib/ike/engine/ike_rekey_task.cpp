@@ -84,6 +84,9 @@ IkeSa* IkeRekeyTask::establish(const Proposal& chosen, uint64_t spiI, uint64_t s
   fresh->remote = sa_.remote;
   fresh->natLocal = sa_.natLocal;
   fresh->natRemote = sa_.natRemote;
+  // RFC 7383 2.3: what IKE_SA_INIT negotiated holds for the rekeyed SA too
+  // (no IKE_SA_INIT announces it again).
+  fresh->fragmentation = sa_.fragmentation;
   fresh->chosen = chosen;
   fresh->chosen.spi.clear();
   fresh->prf = static_cast<PrfId>(prf->id);

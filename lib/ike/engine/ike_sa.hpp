@@ -84,6 +84,9 @@ struct IkeSa {
   // nullopt: it sent none) and whether it sent a CERTREQ (3.7).
   std::optional<std::vector<SignatureHash>> peerSignatureHashes;
   bool peerCertReq = false;
+  // RFC 7383 2.3: both sides announced IKEV2_FRAGMENTATION_SUPPORTED in
+  // IKE_SA_INIT; SKF may flow (ours only with fragmentation = yes/force).
+  bool fragmentation = false;
 
   // IKE SA rekey (1.3.2, 2.18).
   uint64_t rekeyAtMs = 0;       // 0: no time-based rekey

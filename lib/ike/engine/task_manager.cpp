@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "ike/wire/message_codec.hpp"
+#include "ike/engine/outgoing_message.hpp"
 
 namespace ipsecgw::ike {
 
@@ -35,20 +35,13 @@ Header TaskManager::header(ExchangeType t, bool response, uint32_t messageId) co
   return h;
 }
 
-std::optional<Bytes> TaskManager::encode(Message& m) {
-  WireResult<Bytes> bytes = m.header.exchangeType == ExchangeType::IkeSaInit || !sa_.outbound
-                                ? encodeMessage(m)
-                                : encodeEncrypted(m, *sa_.outbound);
-  if (!bytes) {
-    ctx_.count(EngineCounter::EncodeFailed);
-    return std::nullopt;
-  }
-  return std::move(*bytes);
-}
-
-void TaskManager::send(const Bytes& bytes) {
+void TaskManager::send(const std::vector<Bytes>& datagrams) {
   sa_.lastSentMs = ctx_.nowMs;
-  ctx_.outgoing.push_back(Datagram{sa_.local, sa_.remote, bytes});
+  if (datagrams.size() > 1) {  // an RFC 7383 fragment set (a single SKF never happens: it would fit whole)
+    ctx_.count(EngineCounter::FragmentedSent);
+    for (size_t i = 0; i < datagrams.size(); ++i) ctx_.count(EngineCounter::FragmentsSent);
+  }
+  for (const Bytes& bytes : datagrams) ctx_.outgoing.push_back(Datagram{sa_.local, sa_.remote, bytes});
 }
 
 bool TaskManager::sendRequest() {
@@ -57,9 +50,10 @@ bool TaskManager::sendRequest() {
   if (active_->build(m) == TaskStatus::Failed) return false;
   // Only IKE_SA_INIT goes in the clear; everything later needs the keys.
   if (m.header.exchangeType != ExchangeType::IkeSaInit && !sa_.outbound) return false;
-  auto bytes = encode(m);
+  auto bytes = encodeOutgoing(m, sa_, ctx_);
   if (!bytes) return false;
-  active_->sent(*bytes);
+  // Only IKE_SA_INIT's task keeps what it sent, and that is never fragmented.
+  active_->sent(bytes->front());
   activeRequest_ = std::move(*bytes);
   retransmits_ = 0;
   deadlineMs_ = ctx_.nowMs + backoffMs(ctx_.settings, 0);
@@ -84,9 +78,9 @@ void TaskManager::handleRequest(const Message& m, ByteView raw, TaskPtr task) {
   // The responder's SPI may have been set while processing (IKE_SA_INIT).
   response.header.spiR = sa_.spiR;
   ++nextRecvId_;
-  auto bytes = encode(response);
+  auto bytes = encodeOutgoing(response, sa_, ctx_);
   if (!bytes) return;
-  task->sent(*bytes);
+  task->sent(bytes->front());
   lastResponse_ = std::move(*bytes);
   haveResponse_ = true;
   send(lastResponse_);
@@ -99,6 +93,7 @@ void TaskManager::resendResponse() {
 }
 
 void TaskManager::handleResponse(const Message& m, ByteView raw) {
+  responseFragments_.reset();
   TaskStatus status = active_->process(m, raw);
   if (status == TaskStatus::NeedMore && !sa_.dead) {
     // RFC 7296 1.2/2.6: a retried IKE_SA_INIT starts over at message ID 0;
@@ -114,6 +109,8 @@ void TaskManager::handleResponse(const Message& m, ByteView raw) {
 }
 
 void TaskManager::tick(uint64_t nowMs) {
+  if (requestFragments_.expire(nowMs)) ctx_.count(EngineCounter::FragmentTimeout);
+  if (responseFragments_.expire(nowMs)) ctx_.count(EngineCounter::FragmentTimeout);
   if (!active_ || nowMs < deadlineMs_) return;
   if (retransmits_ >= ctx_.settings.retransmitTries) {
     ctx_.count(EngineCounter::PeerUnreachable);
@@ -123,7 +120,7 @@ void TaskManager::tick(uint64_t nowMs) {
   ++retransmits_;
   deadlineMs_ = nowMs + backoffMs(ctx_.settings, retransmits_);
   ctx_.count(EngineCounter::RetransmitSent);
-  send(activeRequest_);
+  send(activeRequest_);  // RFC 7383 2.6.1: a fragmented request goes again as a whole set
 }
 
 bool TaskManager::hasQueued(ExchangeType t) const {
@@ -138,12 +135,14 @@ void TaskManager::notifyAndForget(NotifyType type) {
   Message m;
   m.header = header(ExchangeType::Informational, false, active_ ? activeId_ + 1 : nextSendId_);
   m.add(NotifyPayload{ProtocolId::None, {}, type, {}});
-  if (auto bytes = encode(m)) send(*bytes);
+  if (auto bytes = encodeOutgoing(m, sa_, ctx_)) send(*bytes);
 }
 
 void TaskManager::clear() {
   active_.reset();
   queued_.clear();
+  requestFragments_.reset();
+  responseFragments_.reset();
 }
 
 }  // namespace ipsecgw::ike

@@ -5,11 +5,15 @@
 // retries are spent, answers each peer request through a responder task and
 // caches the response so that a retransmitted request gets the same answer
 // (2.1: "the responder MUST retransmit the response"), and drops everything
-// outside the window.
+// outside the window. A message sent as RFC 7383 fragments is retransmitted
+// and cached as the whole set (RFC 7383 2.6.1); fragments the peer sends are
+// collected per direction until the message is whole.
 #pragma once
 
 #include <deque>
+#include <vector>
 
+#include "ike/engine/fragment_collector.hpp"
 #include "ike/engine/task.hpp"
 
 namespace ipsecgw::ike {
@@ -29,7 +33,10 @@ class TaskManager {
   void handleRequest(const Message& m, ByteView raw, TaskPtr task);
   void handleResponse(const Message& m, ByteView raw);
   void resendResponse();
-  // Retransmission timer.
+  // Where the fragments of the peer's request (or of the response to ours)
+  // that classify() admitted are reassembled.
+  FragmentCollector& fragments(bool response) { return response ? responseFragments_ : requestFragments_; }
+  // Retransmission timer (and the fragment reassembly timeout).
   void tick(uint64_t nowMs);
 
   bool idle() const { return !active_ && queued_.empty(); }
@@ -47,8 +54,7 @@ class TaskManager {
 
  private:
   bool sendRequest();
-  void send(const Bytes& bytes);
-  std::optional<Bytes> encode(Message& m);
+  void send(const std::vector<Bytes>& datagrams);
   Header header(ExchangeType t, bool response, uint32_t messageId) const;
 
   IkeSa& sa_;
@@ -59,14 +65,16 @@ class TaskManager {
   TaskPtr active_;
   uint32_t nextSendId_ = 0;
   uint32_t activeId_ = 0;
-  Bytes activeRequest_;
+  std::vector<Bytes> activeRequest_;  // one datagram, or the RFC 7383 fragments
   uint32_t retransmits_ = 0;
   uint64_t deadlineMs_ = 0;
 
   // The peer's requests.
   uint32_t nextRecvId_ = 0;
   bool haveResponse_ = false;
-  Bytes lastResponse_;
+  std::vector<Bytes> lastResponse_;
+
+  FragmentCollector requestFragments_, responseFragments_;
 };
 
 }  // namespace ipsecgw::ike

@@ -2,6 +2,7 @@
 // shapes them. Each error names the key path and the line.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "config/config_parser.hpp"
@@ -91,6 +92,55 @@ TEST_CASE("a connection with two children", "[config][ike]") {
   CHECK(net.mode == esp::Mode::Tunnel);
   CHECK(c.children[1].mode == esp::Mode::Transport);
   CHECK(c.children[1].espProposals == std::vector<std::string>{"chacha20poly1305"});
+  // RFC 7383 defaults: announce and use fragmentation, 1280-byte fragments.
+  CHECK(c.fragmentation == Fragmentation::Yes);
+  CHECK(r.config->ike.fragmentSize == 1280);
+}
+
+TEST_CASE("IKE fragmentation (RFC 7383): per connection, fragment_size in [ike]", "[config][ike][fragmentation]") {
+  auto parsed = [](std::string_view ikeLine, std::string_view connLine) {
+    std::string text = replaced(connectionText(connLine), "retransmit_tries = 3\n",
+                                "retransmit_tries = 3\n" + std::string(ikeLine) + "\n");
+    return parse(text);
+  };
+  for (auto [word, want] : {std::pair{"no", Fragmentation::No}, std::pair{"accept", Fragmentation::Accept},
+                            std::pair{"yes", Fragmentation::Yes}, std::pair{"force", Fragmentation::Force}}) {
+    ConfigResult r = parsed("fragment_size = 400", "fragmentation = \"" + std::string(word) + "\"\n");
+    INFO(word << ": " << r.error);
+    REQUIRE(r.ok());
+    CHECK(r.config->connections[0].fragmentation == want);
+    CHECK(r.config->ike.fragmentSize == 400);
+  }
+  SECTION("fragments above the port's MTU: a note naming both") {
+    auto notesWith = [](std::string_view mtu, std::string_view frag) {
+      std::string text = replaced(connectionText("fragmentation = \"" + std::string(frag) + "\"\n"),
+                                  "retransmit_tries = 3\n", "retransmit_tries = 3\nfragment_size = 1400\n");
+      text = replaced(baseConfig() + text, "role = \"unprotected\"\n", "role = \"unprotected\"\nmtu = " + std::string(mtu) + "\n");
+      ConfigResult r = parseConfigString(text, "test.toml");
+      INFO(r.error);
+      REQUIRE(r.ok());
+      return std::count_if(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+        return n.find("fragment_size 1400 exceeds the mtu 1280 of port \"wan\"") != std::string::npos &&
+               n.find("connections.site-b") != std::string::npos;
+      });
+    };
+    CHECK(notesWith("1280", "yes") == 1);
+    CHECK(notesWith("1280", "accept") == 0);  // never sends fragments
+    CHECK(notesWith("1500", "yes") == 0);
+  }
+  SECTION("an unknown value") {
+    std::string text = connectionText("fragmentation = \"maybe\"\n");
+    checkError(parse(text), text, "fragmentation", "unknown fragmentation \"maybe\"");
+  }
+  SECTION("a fragment_size too small for any fragment") {
+    std::string text = replaced(connectionText(), "retransmit_tries = 3\n", "retransmit_tries = 3\nfragment_size = 100\n");
+    ConfigResult r = parse(text);
+    checkError(r, text, "fragment_size", "ike.fragment_size");
+  }
+  SECTION("above a UDP datagram") {
+    std::string text = replaced(connectionText(), "retransmit_tries = 3\n", "retransmit_tries = 3\nfragment_size = 70000\n");
+    checkError(parse(text), text, "fragment_size", "ike.fragment_size");
+  }
 }
 
 TEST_CASE("identities take their type from their form", "[config][ike]") {

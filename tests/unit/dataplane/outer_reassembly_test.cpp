@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/packet_builder.hpp"
+#include "dataplane/ike_datagram.hpp"
 #include "dataplane/outer_reassembly.hpp"
 #include "net/checksum.hpp"
 #include "net/ip.hpp"
@@ -168,5 +169,49 @@ TEST_CASE("outer reassembly gives up stale and oversize packets, leaking nothing
   CHECK(feed(*r, pool, frags, {1}, now, why).empty());
   r.reset();
   CHECK(rte_mempool_avail_count(pool) == before);
+  rte_mempool_free(pool);
+}
+
+// What Worker::reassemble() does with a whole datagram: an IKE message that a
+// 576-byte path split (an IKE_AUTH from a peer without RFC 7383) classifies
+// as IKE once reassembled, on 500 and behind the non-ESP marker on 4500, and
+// decodes to the message that was sent.
+TEST_CASE("IP-fragmented IKE is IKE again after outer reassembly", "[dataplane][reassembly][ike-io]") {
+  rte_mempool* pool = rte_pktmbuf_pool_create("reasm_ike", 255, 0, 0, RTE_PKTMBUF_HEADROOM + 4096, 0);
+  REQUIRE(pool);
+  const unsigned before = rte_mempool_avail_count(pool);
+  auto r = OuterReassembly::create(0);
+  REQUIRE(r);
+  for (uint16_t port : {uint16_t(500), uint16_t(4500)}) {
+    INFO("port " << port);
+    ike::Datagram d;
+    d.local = {*IpAddress::parse("192.0.2.2"), port};
+    d.remote = {*IpAddress::parse("192.0.2.1"), port};
+    for (size_t i = 0; i < 1500; ++i) d.bytes.push_back(static_cast<uint8_t>(i * 13 + 5));
+    std::vector<uint8_t> p(encodedIkeDatagramSize(d));
+    REQUIRE(encodeIkeDatagram(d, 0x4242, p) == p.size());
+    const auto frags = fragmentsOf(p, 576);
+    REQUIRE(frags.size() == 3);
+    for (const auto& f : frags) {  // no fragment alone is IKE: its UDP header may be elsewhere
+      IpLayout lay;
+      REQUIRE(locateUpperLayer(f, lay) == DropReason::None);
+      CHECK(classifyIke(f, lay) == IkeRxKind::NotIke);
+    }
+    DropReason why;
+    const auto whole = feed(*r, pool, frags, {2, 1, 0}, rte_rdtsc(), why);
+    REQUIRE(whole == p);
+    IpLayout lay;
+    REQUIRE(locateUpperLayer(whole, lay) == DropReason::None);
+    CHECK_FALSE(lay.fragment);
+    CHECK(classifyIke(whole, lay) == IkeRxKind::Ike);
+    ike::Datagram got;
+    bool badChecksum = true;
+    REQUIRE(decodeIkeDatagram(whole, got, badChecksum) == DropReason::None);
+    CHECK_FALSE(badChecksum);
+    CHECK(got.bytes == d.bytes);  // marker stripped on 4500
+    CHECK(got.remote.port == port);
+  }
+  CHECK(rte_mempool_avail_count(pool) == before);
+  r.reset();
   rte_mempool_free(pool);
 }
