@@ -72,39 +72,11 @@ def toml_value(v):
     return json.dumps(str(v))  # a TOML basic string is a JSON string for these values
 
 
-class Ipsecgwd:
-    """ipsecgwd as gwA with one connection "gw" / child "net" to gwB.
-
-    `ike`, `conn` and `child` override keys of [ike], [connections.gw] and
-    [connections.gw.children.net] (e.g. ike={"cookie_threshold": 0},
-    conn={"dpd_delay": 3, "dpd_action": "restart"}). The control socket is
-    DIR/ctl.sock; ctl() runs ipsecgwctl against it when `ctl_exe` is given."""
-
-    def __init__(self, topo, daemon, psk, ike_proposals, esp_proposals, start_action, tag,
-                 local_ts=None, remote_ts=None, child_rekey_time=3600, ike=None, conn=None, child=None,
-                 ctl_exe=None):
-        self.topo, self.daemon, self.tag, self.ctl_exe = topo, daemon, tag, ctl_exe
-        self.dir = os.path.join(topo.workdir, f"ipsecgwd-{tag}")
-        os.makedirs(self.dir, exist_ok=True)
-        self.prefix = f"{topo.prefix}igw-{tag}"
-        self.config = os.path.join(self.dir, "gwa.toml")
-        self.stats_path = os.path.join(self.dir, "gwa.json")
-        self.log_path = os.path.join(self.dir, "gwa.log")
-        self.socket = os.path.join(self.dir, "ctl.sock")
-        psk_path = os.path.join(self.dir, "gw.psk")
-        with open(os.open(psk_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(psk + "\n")
-        ike_keys = {"retransmit_timeout": 1.0, "retransmit_tries": 3, **(ike or {})}
-        conn_keys = {"local_addr": addr("gwA", "wan0"), "remote_addr": addr("gwB", "wan0"), "psk_file": psk_path,
-                     "proposals": ike_proposals.split(","), "encap": True, "dpd_delay": 0, "keyingtries": 1,
-                     **(conn or {})}
-        child_keys = {"local_ts": list(local_ts or LAN["gwA"]), "remote_ts": list(remote_ts or LAN["gwB"]),
-                      "esp_proposals": esp_proposals.split(","), "start_action": start_action,
-                      "rekey_time": child_rekey_time, **(child or {})}
-        lines = lambda d: "".join(f"{k} = {toml_value(v)}\n" for k, v in d.items())  # noqa: E731
-        self.settings = dict(ike=ike_keys, conn=conn_keys, child=child_keys)
-        text = f"""# ike_gateway.py: ipsecgwd as gwA. TEST PSK ONLY.
-[gateway]
+def ports_toml(wan_mtu=None):
+    """[gateway] and the two ports of ipsecgwd as gwA (lan0 protected, wan0
+    toward gwB); `wan_mtu` sets the wan port's MTU."""
+    mtu = f"mtu = {wan_mtu}\n" if wan_mtu else ""
+    return f"""[gateway]
 crypto_engine = "ipsec-mb"
 
 [[port]]
@@ -119,23 +91,34 @@ name = "wan"
 device = "net_af_packet1,iface=wan0"
 ipv4 = "{addr('gwA', 'wan0')}/24"
 role = "unprotected"
+{mtu}"""
 
-[ike]
-{lines(ike_keys)}
-[connections.gw]
-{lines(conn_keys)}local = {{ id = "{GWA_ID}", auth = "psk" }}
-remote = {{ id = "{GWB_ID}", auth = "psk" }}
 
-[connections.gw.children.net]
-{lines(child_keys)}"""
-        with open(os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(text)
+class GatewayProcess:
+    """ipsecgwd as gwA in DIR = WORKDIR/ipsecgwd-TAG: its files, start (as a
+    context manager), stop with its checks, its log. Subclasses write
+    self.config and give _check (how a check is recorded) and _args()."""
+
+    def __init__(self, topo, daemon, tag):
+        self.topo, self.daemon, self.tag = topo, daemon, tag
+        self.dir = os.path.join(topo.workdir, f"ipsecgwd-{tag}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.prefix = f"{topo.prefix}igw-{tag}"
+        self.config = os.path.join(self.dir, "gwa.toml")
+        self.stats_path = os.path.join(self.dir, "gwa.json")
+        self.log_path = os.path.join(self.dir, "gwa.log")
         self.proc = None
         self.stats = {}
 
+    def _check(self, cond, what):
+        return expect(cond, what)
+
+    def _args(self):
+        return ()
+
     def __enter__(self):
         self.proc = ipsecgwd_process.start(self.daemon, self.topo.ns["gwA"], self.config, self.stats_path,
-                                           self.log_path, self.prefix, extra=("--control-socket", self.socket))
+                                           self.log_path, self.prefix, self._args())
         if not wait(lambda: "ipsecgwd: running" in self.log() or self.proc.poll() is not None, 20):
             raise RuntimeError("ipsecgwd did not start: " + self.log()[-800:])
         if self.proc.poll() is not None:
@@ -148,8 +131,8 @@ remote = {{ id = "{GWB_ID}", auth = "psk" }}
 
     def stop(self):
         rc, leftover, self.stats = ipsecgwd_process.stop(self.proc, self.prefix, self.stats_path)
-        expect(rc == 0, f"ipsecgwd: SIGTERM stops it with exit 0 (got {rc})")
-        expect(not leftover, "ipsecgwd: no DPDK runtime files left behind")
+        self._check(rc == 0, f"ipsecgwd: SIGTERM stops it with exit 0 (got {rc})")
+        self._check(not leftover, "ipsecgwd: no DPDK runtime files left behind")
         return self.stats
 
     def log(self):
@@ -159,9 +142,51 @@ remote = {{ id = "{GWB_ID}", auth = "psk" }}
         except OSError:
             return ""
 
-    def child_up_lines(self):
-        return re.findall(r"CHILD_SA gw/net\[\d+\] up: SPIs 0x([0-9a-f]{8})_i 0x([0-9a-f]{8})_o, (\S+?),",
-                          self.log())
+    def child_up_lines(self, conn="gw", child="net"):
+        return re.findall(rf"CHILD_SA {re.escape(conn)}/{re.escape(child)}\[\d+\] up: SPIs 0x([0-9a-f]{{8}})_i "
+                          r"0x([0-9a-f]{8})_o, (\S+?),", self.log())
+
+
+class Ipsecgwd(GatewayProcess):
+    """ipsecgwd as gwA with one connection "gw" / child "net" to gwB.
+
+    `ike`, `conn` and `child` override keys of [ike], [connections.gw] and
+    [connections.gw.children.net] (e.g. ike={"cookie_threshold": 0},
+    conn={"dpd_delay": 3, "dpd_action": "restart"}). The control socket is
+    DIR/ctl.sock; ctl() runs ipsecgwctl against it when `ctl_exe` is given."""
+
+    def __init__(self, topo, daemon, psk, ike_proposals, esp_proposals, start_action, tag,
+                 local_ts=None, remote_ts=None, child_rekey_time=3600, ike=None, conn=None, child=None,
+                 ctl_exe=None):
+        super().__init__(topo, daemon, tag)
+        self.ctl_exe = ctl_exe
+        self.socket = os.path.join(self.dir, "ctl.sock")
+        psk_path = os.path.join(self.dir, "gw.psk")
+        with open(os.open(psk_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(psk + "\n")
+        ike_keys = {"retransmit_timeout": 1.0, "retransmit_tries": 3, **(ike or {})}
+        conn_keys = {"local_addr": addr("gwA", "wan0"), "remote_addr": addr("gwB", "wan0"), "psk_file": psk_path,
+                     "proposals": ike_proposals.split(","), "encap": True, "dpd_delay": 0, "keyingtries": 1,
+                     **(conn or {})}
+        child_keys = {"local_ts": list(local_ts or LAN["gwA"]), "remote_ts": list(remote_ts or LAN["gwB"]),
+                      "esp_proposals": esp_proposals.split(","), "start_action": start_action,
+                      "rekey_time": child_rekey_time, **(child or {})}
+        lines = lambda d: "".join(f"{k} = {toml_value(v)}\n" for k, v in d.items())  # noqa: E731
+        self.settings = dict(ike=ike_keys, conn=conn_keys, child=child_keys)
+        text = "# ike_gateway.py: ipsecgwd as gwA. TEST PSK ONLY.\n" + ports_toml() + f"""
+[ike]
+{lines(ike_keys)}
+[connections.gw]
+{lines(conn_keys)}local = {{ id = "{GWA_ID}", auth = "psk" }}
+remote = {{ id = "{GWB_ID}", auth = "psk" }}
+
+[connections.gw.children.net]
+{lines(child_keys)}"""
+        with open(os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(text)
+
+    def _args(self):
+        return ("--control-socket", self.socket)
 
     def show_cli(self, ctl_exe, *commands):
         """Prints what `ipsecgwctl COMMAND` shows of this daemon (the demo sets IPSECGWCTL)."""

@@ -1,8 +1,8 @@
-"""ipsecgwd as gwA of the strongSwan harness (strongswan/), with IKEv2
-connections to gwB: its configuration, start and stop, its log, and the
-loss-counting ping. Used by cli_ike_test.py (several connections, reload);
-ike_gateway.py has the one-connection gwA of the interop and lifecycle tests
-(to be merged into one: written in parallel).
+"""ipsecgwd as gwA of the strongSwan harness (strongswan/) with several
+IKEv2 connections to gwB, its configuration rewritable for `reload`: used
+by cli_ike_test.py. Start, stop, log and the ports come from ike_gateway.py
+(GatewayProcess, ports_toml), whose Ipsecgwd is the one-connection gwA of
+the interop, lifecycle, certificate and fragmentation tests.
 
     hostA --- ipsecgwd(gwA) ===internet (IKE, ESP-in-UDP/4500)=== charon(gwB) --- hostB
 
@@ -10,36 +10,9 @@ kernel-libipsec always does NAT-T, so every connection has encap = true.
 """
 import dataclasses
 import os
-import re
-import subprocess
-import time
 
-import ipsecgwd_process
+from ike_gateway import GWA_ID, GWB_ID, GatewayProcess, ping, ports_toml, wait  # noqa: F401 (ping, wait: for tests)
 from strongswan.harness import LAN, addr
-
-GWA_ID, GWB_ID = "gwa@interop.test", "gwb@interop.test"
-
-
-def ping(topo, src_ns, dst, count=10, interval=0.05, deadline=None):
-    """Loss in percent of exactly `count` echo requests, each given 2 s for
-    its reply. (Not the harness's ping: its -w makes ping send extra requests
-    when replies are slow, and counts the one in flight at exit as lost.)"""
-    del deadline  # replies are waited for per request
-    r = topo.ex(src_ns, ["ping", "-n", "-q", "-c", str(count), "-i", str(interval), "-W", "2", dst], check=False,
-                timeout=count * (interval + 2) + 10)
-    for line in r.stdout.splitlines():
-        if "packet loss" in line:
-            return float(line.split("%")[0].split()[-1])
-    return 100.0
-
-
-def wait(pred, timeout, step=0.2):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
 
 
 @dataclasses.dataclass
@@ -63,21 +36,20 @@ def quote(xs):
     return ", ".join(f'"{x}"' for x in xs)
 
 
-class IkeGateway:
+class IkeGateway(GatewayProcess):
     """ipsecgwd as gwA. `expect(cond, text)` records checks (the test's own)."""
 
     def __init__(self, topo, daemon, tag, conns, expect, extra_args=()):
-        self.topo, self.daemon, self.tag, self.expect = topo, daemon, tag, expect
+        super().__init__(topo, daemon, tag)
+        self.expect = expect
         self.extra_args = list(extra_args)
-        self.dir = os.path.join(topo.workdir, f"ipsecgwd-{tag}")
-        os.makedirs(self.dir, exist_ok=True)
-        self.prefix = f"{topo.prefix}igw-{tag}"
-        self.config = os.path.join(self.dir, "gwa.toml")
-        self.stats_path = os.path.join(self.dir, "gwa.json")
-        self.log_path = os.path.join(self.dir, "gwa.log")
         self.write_config(conns)
-        self.proc = None
-        self.stats = {}
+
+    def _check(self, cond, what):
+        return self.expect(cond, what)
+
+    def _args(self):
+        return self.extra_args
 
     def write_config(self, conns, head=None):
         """(Re)writes the configuration with `conns`; `head` replaces the
@@ -111,64 +83,5 @@ rekey_time = {c.child_rekey_time}
 
     @staticmethod
     def head(wan_mtu=None):
-        mtu = f"mtu = {wan_mtu}\n" if wan_mtu else ""
-        return f"""# ipsecgwd as gwA of the strongSwan harness. TEST PSKs ONLY.
-[gateway]
-crypto_engine = "ipsec-mb"
-
-[[port]]
-name = "lan"
-device = "net_af_packet0,iface=lan0"
-ipv4 = "{addr('gwA', 'lan0')}/24"
-ipv6 = "{addr('gwA', 'lan0', 6)}/64"
-role = "protected"
-
-[[port]]
-name = "wan"
-device = "net_af_packet1,iface=wan0"
-ipv4 = "{addr('gwA', 'wan0')}/24"
-role = "unprotected"
-{mtu}
-[ike]
-retransmit_timeout = 1.0
-retransmit_tries = 3
-"""
-
-    def __enter__(self):
-        self.proc = ipsecgwd_process.start(self.daemon, self.topo.ns["gwA"], self.config, self.stats_path,
-                                           self.log_path, self.prefix, self.extra_args)
-        if not wait(lambda: "ipsecgwd: running" in self.log() or self.proc.poll() is not None, 20):
-            raise RuntimeError("ipsecgwd did not start: " + self.log()[-800:])
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"ipsecgwd exited {self.proc.returncode}: " + self.log()[-800:])
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.stop()
-
-    def stop(self):
-        rc, leftover, self.stats = ipsecgwd_process.stop(self.proc, self.prefix, self.stats_path)
-        self.expect(rc == 0, f"ipsecgwd: SIGTERM stops it with exit 0 (got {rc})")
-        self.expect(not leftover, "ipsecgwd: no DPDK runtime files left behind")
-        return self.stats
-
-    def show_cli(self, ctl_exe, *commands):
-        """Prints what `ipsecgwctl COMMAND` shows of this daemon (the demo
-        sets IPSECGWCTL); its default socket is /run/ipsecgw/PREFIX.sock."""
-        for command in commands:
-            r = subprocess.run([ctl_exe, "--socket", f"/run/ipsecgw/{self.prefix}.sock", command],
-                               capture_output=True, text=True, timeout=20)
-            print(f"$ ipsecgwctl {command}\n{r.stdout}{r.stderr}", flush=True)
-            self.expect(r.returncode == 0, f"ipsecgwctl {command}: exit {r.returncode}")
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def child_up_lines(self, conn="gw", child="net"):
-        return re.findall(rf"CHILD_SA {re.escape(conn)}/{re.escape(child)}\[\d+\] up: SPIs 0x([0-9a-f]{{8}})_i "
-                          r"0x([0-9a-f]{8})_o, (\S+?),", self.log())
+        return ("# ipsecgwd as gwA of the strongSwan harness. TEST PSKs ONLY.\n" + ports_toml(wan_mtu)
+                + "\n[ike]\nretransmit_timeout = 1.0\nretransmit_tries = 3\n")
