@@ -117,20 +117,8 @@ class CertIpsecgwd(gateway.Ipsecgwd):
 
     def __init__(self, topo, daemon, pki, cert, remote_id, start_action, tag, rsa_pss=False):
         super().__init__(topo, daemon, "not-used", IKE, ESP, start_action, tag)
-        with open(self.config) as f:
-            text = f.read()
-        os.unlink(os.path.join(self.dir, "gw.psk"))
-        text = text.replace("TEST PSK ONLY.", "TEST CERTIFICATES ONLY.")
-        text = re.sub(r'local = \{[^\n]*\}', f'local = {{ id = "{GWA_ID}" }}', text)
-        text = re.sub(r'remote = \{[^\n]*\}', f'remote = {{ id = "{remote_id}" }}', text)
-        text = re.sub(r'psk_file = "[^"]*"', f'''auth = "pubkey"
-local_cert = "{pki.path(cert + '.pem')}"
-local_key = "{pki.path(cert + '.key')}"
-cacerts = ["{pki.path('trusted-ca.pem')}"]
-send_cert = "ifasked"
-rsa_pss = {"true" if rsa_pss else "false"}''', text)
-        with open(os.open(self.config, os.O_WRONLY | os.O_TRUNC, 0o600), "w") as f:
-            f.write(text)
+        self.use_certificate(GWA_ID, remote_id, pki.path(cert + ".pem"), pki.path(cert + ".key"),
+                             [pki.path("trusted-ca.pem")], rsa_pss=rsa_pss)
 
 
 def strongswan(topo, pki, cert, remote_id, rsa_pss=False, rfc7427=True):

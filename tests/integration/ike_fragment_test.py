@@ -21,10 +21,10 @@ Usage: ike_fragment_test.py PATH/TO/ipsecgwd CASE [AUTH]
   CASE = ip-fragments the same 576-byte link with fragmentation = no on both: the IKE_AUTH
                       messages travel as IP fragments (ipsecgwd fragments its own, its
                       worker reassembles strongSwan's and passes them to the engine).
-  AUTH = psk (default). A certificate mode belongs in AUTHS below: the issue's
-         acceptance is "with a 576-byte path MTU on the internet link,
-         certificate IKE_AUTH completes through RFC 7383 fragments", which is
-         CASE mtu576 with certificate authentication.
+  AUTH = psk (default), or cert: RSA-2048 certificates from a CA made at
+         test time, so that each IKE_AUTH carries a certificate; `mtu576 cert`
+         is the issue's "with a 576-byte path MTU on the internet link,
+         certificate IKE_AUTH completes through RFC 7383 fragments".
 On a failure the IKE exchange captured on gwB's internet veth is printed as
 decoded by tshark, with both logs' tails. Exits 1 on any failure.
 """
@@ -37,7 +37,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ike_gateway import CHECKS, Ipsecgwd, expect, ping, report_failure_context, strongswan_conn  # noqa: E402
-from strongswan.harness import LAN, StrongSwan, addr, capture, installed_children, topology  # noqa: E402
+import ike_cert_test as cert_test  # noqa: E402  (test PKI made with openssl, identities)
+from ike_cert_test import Pki  # noqa: E402
+from strongswan.harness import (LAN, PKI_PLUGINS, PLUGINS, StrongSwan, addr, capture, installed_children,  # noqa: E402
+                                topology)
 
 IKE = "aes128gcm16-prfsha256-x25519"
 ESP = "aes128gcm16"
@@ -52,14 +55,57 @@ CASES = {
 SKF = 53  # RFC 7383 2.5: Encrypted Fragment payload
 
 
-def psk_auth(topo):
-    """AUTHS entry: (ipsecgwd [connections.gw] keys, strongSwan Conn fields). PSK is the
-    harness default; a certificate mode returns its key/cert settings here."""
-    del topo
-    return {}, {}
+class PskAuth:
+    """AUTHS entry for PSK, the harness default: nothing to add."""
+    conn_fields = {}
+    plugins = PLUGINS
+
+    def __init__(self, topo):
+        del topo
+
+    def setup_gwb(self, gwb):
+        pass
+
+    def setup_gwa(self, gwa):
+        pass
+
+    def check(self, engine_counters, charon_log):
+        pass
 
 
-AUTHS = {"psk": psk_auth}
+class CertAuth(PskAuth):
+    """AUTHS entry for RSA-2048 certificates from a CA made at test time
+    (ike_cert_test.Pki): both IKE_AUTH messages carry a certificate, the
+    issue's case for RFC 7383 on a 576-byte link."""
+    plugins = f"{PLUGINS} {PKI_PLUGINS}"
+
+    def __init__(self, topo):
+        self.pki = Pki(os.path.join(topo.workdir, "frag"))
+        self.pki.ca("trusted-ca")
+        for name, fqdn in (("gwa-rsa", cert_test.GWA_ID), ("gwb-rsa", cert_test.GWB_ID)):
+            self.pki.gateway(name, "rsa", "trusted-ca", fqdn)
+        self.conn_fields = dict(local_id=cert_test.GWB_ID, remote_id=cert_test.GWA_ID, auth="pubkey",
+                                local_cert="gwb-rsa.pem")
+
+    def setup_gwb(self, gwb):
+        gwb.add_cert("x509ca", "trusted-ca.pem", self.pki.text("trusted-ca", "pem"))
+        gwb.add_cert("x509", "gwb-rsa.pem", self.pki.text("gwb-rsa", "pem"))
+        gwb.add_cert("private", "gwb-rsa.key", self.pki.text("gwb-rsa", "key"))
+
+    def setup_gwa(self, gwa):
+        p = self.pki.path
+        gwa.use_certificate(cert_test.GWA_ID, cert_test.GWB_ID, p("gwa-rsa.pem"), p("gwa-rsa.key"),
+                            [p("trusted-ca.pem")])
+
+    def check(self, engine_counters, charon_log):
+        expect(engine_counters.get("cert-sent", 0) == 1, f"ipsecgwd sent its certificate "
+               f"(cert-sent {engine_counters.get('cert-sent')})")
+        m = re.search(rf"authentication of '{re.escape(cert_test.GWA_ID)}' with (RSA\S*) successful", charon_log)
+        expect(m is not None and f'received end entity cert "C=CH, O=ipsecgw interop test, CN={cert_test.GWA_ID}"'
+               in charon_log, f"charon verified ipsecgwd's certificate and RSA signature ({m.group(0) if m else None})")
+
+
+AUTHS = {"psk": PskAuth, "cert": CertAuth}
 
 
 def lan_ts(gw):
@@ -120,20 +166,23 @@ def run_phase(topo, daemon, case, auth, initiator):
     print(f"--- {case} ({auth}): {initiator} initiates", flush=True)
     since = len(CHECKS.failures)
     psk = secrets.token_hex(16)
-    conn_keys, conn_fields = AUTHS[auth](topo)
+    auth_mode = AUTHS[auth](topo)
     gwa = gwb = None
     a_ip, b_ip = addr("gwA", "wan0"), addr("gwB", "wan0")
     if mtu:
         topo.ex("gwB", ["ip", "link", "set", "wan0", "mtu", str(mtu)])
     with capture(topo, "gwB", "wan0") as pcap:
         conn = strongswan_conn(psk, IKE, ESP, local_ts=lan_ts("gwB"), remote_ts=lan_ts("gwA"),
-                               extra={"fragmentation": frag}, **conn_fields)
-        gwb = StrongSwan(topo, "gwB", [conn], retransmit_tries=3, conf_extra=f"  fragment_size = {theirs}\n")
+                               extra={"fragmentation": frag}, **auth_mode.conn_fields)
+        gwb = StrongSwan(topo, "gwB", [conn], retransmit_tries=3, conf_extra=f"  fragment_size = {theirs}\n",
+                         plugins=auth_mode.plugins)
         with gwb:
+            auth_mode.setup_gwb(gwb)
             gwb.load_conns()
             gwa = Ipsecgwd(topo, daemon, psk, IKE, ESP, "start" if initiator == "ipsecgwd" else "none",
                            f"{case}-{auth}-{initiator}", local_ts=lan_ts("gwA"), remote_ts=lan_ts("gwB"),
-                           ike={"fragment_size": ours}, conn={"fragmentation": frag, **conn_keys})
+                           ike={"fragment_size": ours}, conn={"fragmentation": frag})
+            auth_mode.setup_gwa(gwa)
             if mtu:
                 set_wan_mtu(gwa, mtu)
                 # The DPDK port's veth: the kernel drops af_packet frames above it.
@@ -168,6 +217,7 @@ def run_phase(topo, daemon, case, auth, initiator):
           f"{stats.get('ike', {}).get('io')}; worker packets_reassembled "
           f"{stats.get('worker', {}).get('packets_reassembled')}", flush=True)
     ec = engine_counters(stats)
+    auth_mode.check(ec, log)
     if frag == "yes":
         for who, ip in (("ipsecgwd", a_ip), ("strongSwan", b_ip)):
             expect(wire[ip]["skf"] >= 2, f"{who} sent SKF (payload 53) datagrams: {wire[ip]['skf']}")

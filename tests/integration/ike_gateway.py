@@ -188,6 +188,24 @@ remote = {{ id = "{GWB_ID}", auth = "psk" }}
     def _args(self):
         return ("--control-socket", self.socket)
 
+    def use_certificate(self, local_id, remote_id, cert, key, cacerts, send_cert="ifasked", rsa_pss=False):
+        """Rewrites the config for auth = "pubkey" (config/README.md): our
+        certificate and key files, the trusted CA files, the identities."""
+        with open(self.config) as f:
+            text = f.read()
+        os.unlink(os.path.join(self.dir, "gw.psk"))
+        text = text.replace("TEST PSK ONLY.", "TEST CERTIFICATES ONLY.")
+        text = re.sub(r'local = \{[^\n]*\}', f'local = {{ id = "{local_id}" }}', text)
+        text = re.sub(r'remote = \{[^\n]*\}', f'remote = {{ id = "{remote_id}" }}', text)
+        text = re.sub(r'psk_file = "[^"]*"', f'''auth = "pubkey"
+local_cert = "{cert}"
+local_key = "{key}"
+cacerts = [{", ".join(f'"{c}"' for c in cacerts)}]
+send_cert = "{send_cert}"
+rsa_pss = {"true" if rsa_pss else "false"}''', text)
+        with open(os.open(self.config, os.O_WRONLY | os.O_TRUNC, 0o600), "w") as f:
+            f.write(text)
+
     def show_cli(self, ctl_exe, *commands):
         """Prints what `ipsecgwctl COMMAND` shows of this daemon (the demo sets IPSECGWCTL)."""
         for command in commands:
@@ -215,10 +233,13 @@ remote = {{ id = "{GWB_ID}", auth = "psk" }}
 
 
 def strongswan_conn(psk, ike, esp, start_action="none", local_ts=None, remote_ts=None, **kw):
-    return Conn(name="gw", local_addrs=addr("gwB", "wan0"), remote_addrs=addr("gwA", "wan0"), local_id=GWB_ID,
-                remote_id=GWA_ID, psk=psk, local_ts=local_ts or list(LAN["gwB"]),
-                remote_ts=remote_ts or list(LAN["gwA"]), ike_proposals=ike, esp_proposals=esp,
-                start_action=start_action, encap=True, **kw)
+    """strongSwan's side of connection gw; `kw` adds or overrides Conn fields."""
+    fields = dict(name="gw", local_addrs=addr("gwB", "wan0"), remote_addrs=addr("gwA", "wan0"), local_id=GWB_ID,
+                  remote_id=GWA_ID, psk=psk, local_ts=local_ts or list(LAN["gwB"]),
+                  remote_ts=remote_ts or list(LAN["gwA"]), ike_proposals=ike, esp_proposals=esp,
+                  start_action=start_action, encap=True)
+    fields.update(kw)
+    return Conn(**fields)
 
 
 def ike_exchange(pcap):
