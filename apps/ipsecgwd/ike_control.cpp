@@ -8,12 +8,9 @@
 namespace ipsecgw {
 
 namespace {
-// Exception ring size: IKE is a few datagrams per exchange; a burst of
+// IKE inbox size: IKE is a few datagrams per exchange; a burst of
 // IKE_SA_INITs beyond this is shed before any DH (counted).
 constexpr uint32_t kRingSize = 1024;
-// Single-lcore mode: the control core transmits on the worker's queue (see
-// lib/dataplane/ike_io.hpp).
-constexpr uint16_t kControlTxQueue = 0;
 }  // namespace
 
 std::unique_ptr<IkeControl> IkeControl::create(config::GatewayConfig& config, std::string& error) {
@@ -35,15 +32,13 @@ std::unique_ptr<IkeControl> IkeControl::create(config::GatewayConfig& config, st
   return c;
 }
 
-bool IkeControl::attach(dataplane::GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool,
-                        std::string& error) {
-  (void)error;
-  io_ = std::make_unique<dataplane::IkeIo>(tables, *ring_, pool, kControlTxQueue);
+void IkeControl::attach(dataplane::GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool,
+                        dataplane::ControlPath& out) {
+  io_ = std::make_unique<dataplane::IkeIo>(tables, *ring_, pool, out);
   childSas_ = std::make_unique<dataplane::ChildSaTable>(tables, engine);
   service_ = std::make_unique<dataplane::IkeService>(*engine_, *io_, *childSas_, [](const std::string& line) {
     log::info(log::Subsystem::Ike, "{}", line);
   });
-  return true;
 }
 
 nlohmann::json IkeControl::applyConnections(std::vector<config::ConnectionConfig>&& next, uint64_t nowMs) {

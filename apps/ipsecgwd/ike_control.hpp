@@ -1,8 +1,8 @@
 // ipsecgwd's IKE side, present when the configuration has [connections]:
 // the engine (lib/ike/engine) and what connects it to the data plane — the
-// worker's exception ring, IKE I/O on the ports, the CHILD_SA table and the
-// control-loop service (lib/dataplane/ike_*). main() polls it next to the
-// worker on the one lcore of single-lcore mode.
+// IKE inbox that ControlPath fills from the workers' exception rings, IKE
+// I/O on the ports, the CHILD_SA table and the control-loop service
+// (lib/dataplane/ike_*). main() polls it in the control loop.
 #pragma once
 
 #include <rte_mempool.h>
@@ -26,10 +26,12 @@ class IkeControl {
   // Takes the connections (and their PSKs) out of `config`; nullptr when
   // there are none. On failure returns nullptr with `error` set.
   static std::unique_ptr<IkeControl> create(config::GatewayConfig& config, std::string& error);
-  // Needs the live tables; then hands the exception ring to the worker.
-  bool attach(dataplane::GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool, std::string& error);
+  // Needs the live tables and the control core's path to the ports.
+  void attach(dataplane::GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool,
+              dataplane::ControlPath& out);
 
-  dataplane::ExceptionRing* ring() { return ring_.get(); }
+  // Where ControlPath puts the IKE datagrams the workers passed on.
+  dataplane::ExceptionRing* inbox() { return ring_.get(); }
   void start(uint64_t nowMs) { service_->start(startList_, nowMs); }
   uint32_t poll(uint64_t nowMs) { return service_->poll(nowMs); }
   void terminateAll(uint64_t nowMs) { service_->terminateAll(connections_, nowMs); }

@@ -8,13 +8,16 @@
 // Reads the configuration, starts the EAL with the given arguments, opens the
 // configured ports (virtual devices are hot-plugged from their device
 // strings), installs SAs, policies and routes, and runs the data path until
-// SIGINT/SIGTERM. This increment runs control services and the worker on the
-// main lcore (single-lcore mode); multi-worker layout is the next step of the
-// data-plane issue. With [connections] in the configuration the same loop
-// runs IKEv2 (ike_control.hpp): children with start_action = "start" are
-// initiated at start, and every IKE SA is deleted on SIGINT/SIGTERM. The
-// loop also serves ipsecgwctl on the control socket (lib/control/server.hpp)
-// and DPDK telemetry's /ipsecgw/... endpoints (lib/control/telemetry.hpp).
+// SIGINT/SIGTERM. The main lcore is the control core; every other EAL lcore
+// runs a worker (workers.hpp). With the main lcore alone (`-l 0`), the
+// control loop polls the one worker itself (single-lcore mode). The control
+// loop answers the exception path (ARP/ND/echo, unresolved next hops:
+// lib/dataplane/control_path.hpp), publishes table changes to the workers
+// (lib/dataplane/table_sync.hpp), runs IKEv2 when the configuration has
+// [connections] (ike_control.hpp: children with start_action = "start" are
+// initiated at start, every IKE SA is deleted on SIGINT/SIGTERM), serves
+// ipsecgwctl on the control socket (lib/control/server.hpp) and DPDK
+// telemetry's /ipsecgw/... endpoints (lib/control/telemetry.hpp).
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -35,12 +38,15 @@
 #include "control/telemetry.hpp"
 #include "crypto/engine_factory.hpp"
 #include "dataplane/gateway_builder.hpp"
-#include "dataplane/worker.hpp"
+#include "dataplane/control_path.hpp"
+#include "dataplane/table_sync.hpp"
 #include "eal/command_line.hpp"
 #include "eal/eal_runtime.hpp"
+#include "idle_backoff.hpp"
 #include "ike_control.hpp"
 #include "stats_report.hpp"
 #include "util/log.hpp"
+#include "workers.hpp"
 
 namespace po = boost::program_options;
 using namespace ipsecgw;
@@ -139,29 +145,18 @@ bool parseOptions(int argc, char** argv, Options& o, int& exitCode) {
   return true;
 }
 
-// An idle worker backs off (DESIGN.md: several gateways, peers and hosts
-// share two cores): after 1000 empty polls it sleeps 50 us per poll, up to
-// 1 ms once idle for long. Any packet resets it.
 // How long the IKE deletes sent at stop get to leave and be answered.
 constexpr uint64_t kIkeStopGraceMs = 200;
 
-class IdleBackoff {
- public:
-  explicit IdleBackoff(bool enabled) : enabled_(enabled) {}
-  void after(uint32_t packets) {
-    if (!enabled_) return;
-    if (packets) {
-      idle_ = 0;
-      return;
-    }
-    if (++idle_ < 1000) return;
-    std::this_thread::sleep_for(std::chrono::microseconds(idle_ < 20000 ? 50 : 1000));
-  }
+uint64_t nowMs() { return rte_get_tsc_cycles() * 1000 / rte_get_tsc_hz(); }
 
- private:
-  bool enabled_;
-  uint32_t idle_ = 0;
-};
+// The control core's TX queue on each port: the one after the workers'
+// where the device has it, else -1 (through worker 0, ControlTx).
+std::vector<int> controlTxQueues(const dataplane::GatewayTables& t, uint16_t workers) {
+  std::vector<int> q;
+  for (const auto& p : t.ports) q.push_back(p.ethdev->txQueues() > workers ? workers : -1);
+  return q;
+}
 
 }  // namespace
 
@@ -188,6 +183,7 @@ int main(int argc, char** argv) {
 
   int rc = 0;
   {
+    const uint16_t nWorkers = Workers::countFromEal();
     const char* engineName =
         parsed.config->gateway.cryptoEngine == config::CryptoEngineKind::OpenSsl ? "openssl" : "ipsec-mb";
     auto engine = crypto::makeEngine(engineName);
@@ -195,108 +191,141 @@ int main(int argc, char** argv) {
         rte_pktmbuf_pool_create("ipsecgwd_mbufs", 8191, 256, 0, static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + o.mbufDataRoom),
                                 static_cast<int>(rte_socket_id()));
     std::string error;
+    // Declared in the order they are built; they go in reverse: workers
+    // first, IKE (its CHILD_SAs leave the tables) before the table sync.
+    std::unique_ptr<dataplane::Quiescence> rcu;
     std::unique_ptr<dataplane::GatewayTables> tables;
+    std::unique_ptr<dataplane::TableSync> sync;
+    std::unique_ptr<dataplane::ControlTx> controlTx;
+    std::unique_ptr<dataplane::ControlPath> controlPath;
     std::unique_ptr<IkeControl> ike;
+    std::unique_ptr<Workers> workers;
     if (!engine)
       error = std::string("crypto engine ") + engineName + " is not available";
     else if (!pool)
       error = "cannot create the mbuf pool (is -m large enough?)";
-    else if (ike = IkeControl::create(*parsed.config, error); error.empty())
-      tables = dataplane::buildGateway(std::move(*parsed.config), *engine, pool, error);
-    if (tables && ike && !ike->attach(*tables, *engine, pool, error)) tables.reset();
-    if (!tables) {
+    else if (ike = IkeControl::create(*parsed.config, error); !error.empty())
+      ;
+    else if (!(rcu = dataplane::Quiescence::create(nWorkers, error)) ||
+             !(tables = dataplane::buildGateway(std::move(*parsed.config), *engine, pool,
+                                                {.workers = nWorkers, .rcu = rcu->get()}, error)) ||
+             !(sync = dataplane::TableSync::create(*tables, *rcu, error)) ||
+             !(controlTx = dataplane::ControlTx::create(*tables, controlTxQueues(*tables, nWorkers), error)))
+      ;
+    else {
+      controlPath = std::make_unique<dataplane::ControlPath>(*tables, *controlTx, pool, ike ? ike->inbox() : nullptr);
+      if (ike) ike->attach(*tables, *engine, pool, *controlPath);
+      workers = Workers::create(*tables, *sync, *controlTx, *engine, pool,
+                                {.worker = o.worker, .ike = ike != nullptr, .idleBackoff = o.idleBackoff}, error);
+      if (workers)
+        for (auto* ring : workers->exceptionRings()) controlPath->addSource(ring);
+    }
+    if (!workers) {
       rc = fail(error);
     } else {
       std::signal(SIGINT, onSignal);
       std::signal(SIGTERM, onSignal);
-      std::fprintf(stderr, "ipsecgwd: running: %zu ports, %zu outbound and %zu inbound SAs, engine %s (%s)\n",
+      const std::string mode = workers->singleLcore() ? std::string("single-lcore")
+                                                      : std::to_string(workers->size()) + " worker lcores";
+      std::fprintf(stderr, "ipsecgwd: running: %zu ports, %zu outbound and %zu inbound SAs, engine %s (%s), %s\n",
                    tables->ports.size(), tables->outbound.size(), tables->inbound.size(), engine->name().data(),
-                   engine->arch().data());
+                   engine->arch().data(), mode.c_str());
       // Free mbufs with the ports started (their RX rings filled) and again
-      // after the worker flushed: a difference is a leak, or packets still
+      // after the workers stopped: a difference is a leak, or packets still
       // waiting in the neighbour hold queues.
       PoolCounts poolCounts{.size = pool->size, .availAtStart = rte_mempool_avail_count(pool)};
+      dataplane::WorkerCounters counters;
       {
-        dataplane::WorkerCounters counters;
-        {
-          dataplane::Worker worker(*tables, *engine, pool, o.worker);
-          IdleBackoff backoff(o.idleBackoff);
-          const uint64_t hz = rte_get_tsc_hz();
-          auto nowMs = [hz] { return rte_get_tsc_cycles() * 1000 / hz; };
-          view.startedMs = nowMs();
-          view.lcores = rte_lcore_count();
-          view.tables = tables.get();
-          view.crypto = engine.get();
-          view.worker = &worker.counters();
-          view.poolCounts = [&] {
-            PoolCounts now = poolCounts;
-            now.availAtStop = rte_mempool_avail_count(pool);
-            now.heldForNeighbors = static_cast<uint32_t>(tables->neighbors.heldPackets());
-            return now;
-          };
-          if (ike) view.ikeReport = [&] { return ike->report(); };
-          if (ike) view.ike = &ike->engine();
-          control::ServerPtr cli;
-          std::unique_ptr<ConfigReloader> reloader;
-          if (!o.control.socketPath.empty() &&
-              (!(reloader = ConfigReloader::create(o.configPath, view, ike.get(), error)) ||
-               !(cli = control::Server::create(o.control, control::makeCommandHandler(view), error)))) {
-            rc = fail("control socket: " + error);
-            gStop = 1;
-          }
-          if (cli) {
-            view.reload = [&](uint64_t now) { return reloader->reload(now); };
-            view.publish = [&](const nlohmann::json& event, uint64_t now) { cli->publish(event, now); };
-            if (ike) ike->setObserver([&](const auto& e, uint64_t now) {
-              if (cli && cli->subscribers()) cli->publish(control::saEventJson(e, now), now);
-            });
-          }
-          // DPDK telemetry (/ipsecgw/...) answered from this loop.
-          auto& telemetry = control::TelemetryEndpoints::instance();
-          telemetry.attach(&view);
-          if (ike && !gStop) {
-            worker.setExceptionRing(ike->ring());
-            ike->start(nowMs());
-          }
-          // The IKE service polls every pass, so its timers run also while
-          // the back-off sleeps (at most 1 ms per pass).
-          while (!gStop) {
-            // One clock read per pass: a TSC read and a division each time
-            // showed as 3-4% of the 64 B profile.
-            const uint64_t now = nowMs();
-            uint32_t work = worker.poll(now);
-            if (ike) work += ike->poll(now);
-            if (cli) work += cli->poll(now);
-            work += telemetry.poll(now);
-            backoff.after(work);
-          }
-          telemetry.attach(nullptr);  // the worker and its counters go below
-          if (ike) {
-            // RFC 7296 1.4.1: tell the peers; their answers (or the grace
-            // period) end the IKE SAs, whose CHILD_SAs leave the tables.
-            ike->terminateAll(nowMs());
-            const uint64_t until = nowMs() + kIkeStopGraceMs;
-            while (nowMs() < until && ike->anyIkeSa()) {
-              const uint64_t now = nowMs();
-              const uint32_t work = worker.poll(now) + ike->poll(now);
-              if (work == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
-            }
-            ike->removeAllChildSas();
-          }
-          cli.reset();  // clients closed, socket file removed
-          counters = worker.counters();
+        view.startedMs = nowMs();
+        view.lcores = rte_lcore_count();
+        view.workerMode = mode;
+        view.tables = tables.get();
+        view.crypto = engine.get();
+        view.counters = [&] { return control::DataPathCounters{workers->counters(), controlPath->counters()}; };
+        view.poolCounts = [&] {
+          PoolCounts now = poolCounts;
+          now.availAtStop = rte_mempool_avail_count(pool);
+          now.heldForNeighbors = static_cast<uint32_t>(tables->neighbors.heldPackets());
+          return now;
+        };
+        if (ike) view.ikeReport = [&] { return ike->report(); };
+        if (ike) view.ike = &ike->engine();
+        control::ServerPtr cli;
+        std::unique_ptr<ConfigReloader> reloader;
+        if (!o.control.socketPath.empty() &&
+            (!(reloader = ConfigReloader::create(o.configPath, view, ike.get(), error)) ||
+             !(cli = control::Server::create(o.control, control::makeCommandHandler(view), error)))) {
+          rc = fail("control socket: " + error);
+          gStop = 1;
         }
-        poolCounts.availAtStop = rte_mempool_avail_count(pool);
-        poolCounts.heldForNeighbors = static_cast<uint32_t>(tables->neighbors.heldPackets());
-        const IkeReport ikeReport = ike ? ike->report() : IkeReport{};
-        if (!o.statsPath.empty() &&
-            !writeStatsFile(o.statsPath, *tables, counters, poolCounts, ike ? &ikeReport : nullptr))
-          std::fprintf(stderr, "ipsecgwd: cannot write %s\n", o.statsPath.c_str());
+        if (cli) {
+          view.reload = [&](uint64_t now) { return reloader->reload(now); };
+          view.publish = [&](const nlohmann::json& event, uint64_t now) { cli->publish(event, now); };
+          if (ike) ike->setObserver([&](const auto& e, uint64_t now) {
+            if (cli && cli->subscribers()) cli->publish(control::saEventJson(e, now), now);
+          });
+        }
+        // DPDK telemetry (/ipsecgw/...) answered from this loop.
+        auto& telemetry = control::TelemetryEndpoints::instance();
+        telemetry.attach(&view);
+        workers->start();
+        if (ike && !gStop) ike->start(nowMs());
+        // One pass of the control core; in single-lcore mode also of the
+        // worker. The IKE service polls every pass, so its timers run also
+        // while the back-off sleeps (at most 1 ms per pass).
+        auto controlPass = [&](uint64_t now) {
+          uint32_t work = workers->pollInline(now);
+          work += controlPath->poll(now);
+          if (ike) work += ike->poll(now);
+          work += sync->poll();
+          return work;
+        };
+        // The control core always backs off when it has its own lcore: it
+        // is not the data path (and in benchmarks shares a CPU with the
+        // generator); in single-lcore mode it is, and follows the option.
+        IdleBackoff backoff(workers->singleLcore() ? o.idleBackoff : true);
+        while (!gStop) {
+          // One clock read per pass: a TSC read and a division each time
+          // showed as 3-4% of the 64 B profile.
+          const uint64_t now = nowMs();
+          uint32_t work = controlPass(now);
+          if (cli) work += cli->poll(now);
+          work += telemetry.poll(now);
+          backoff.after(work);
+        }
+        telemetry.attach(nullptr);  // the workers and their counters go below
+        if (ike) {
+          // RFC 7296 1.4.1: tell the peers; their answers (or the grace
+          // period) end the IKE SAs, whose CHILD_SAs leave the tables.
+          ike->terminateAll(nowMs());
+          const uint64_t until = nowMs() + kIkeStopGraceMs;
+          while (nowMs() < until && ike->anyIkeSa())
+            if (controlPass(nowMs()) == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        workers->stop();
+        if (ike) ike->removeAllChildSas();
+        controlPath->poll(nowMs());  // what the workers passed on last
+        cli.reset();                 // clients closed, socket file removed
+        counters = view.counters().total();
+        controlTx->discardQueued();  // frames no worker will send now
+        workers.reset();             // their reassembly tables freed
+        sync->poll();
       }
+      poolCounts.availAtStop = rte_mempool_avail_count(pool);
+      poolCounts.heldForNeighbors = static_cast<uint32_t>(tables->neighbors.heldPackets());
+      const IkeReport ikeReport = ike ? ike->report() : IkeReport{};
+      if (!o.statsPath.empty() &&
+          !writeStatsFile(o.statsPath, *tables, counters, poolCounts, ike ? &ikeReport : nullptr))
+        std::fprintf(stderr, "ipsecgwd: cannot write %s\n", o.statsPath.c_str());
       std::fprintf(stderr, "ipsecgwd: stopping\n");
     }
-    ike.reset();     // CHILD_SAs out of the tables, the engine's keys wiped
+    workers.reset();
+    ike.reset();  // CHILD_SAs out of the tables, the engine's keys wiped
+    controlPath.reset();
+    controlTx.reset();
+    sync.reset();    // the last states and retired SAs freed
     tables.reset();  // ports closed and unplugged, SAs wiped
+    rcu.reset();
     if (pool) rte_mempool_free(pool);
   }
   eal::cleanupAndRemoveRuntimeDir();

@@ -4,6 +4,9 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include <algorithm>
+#include <string_view>
+
 namespace ipsecgw::port {
 
 namespace {
@@ -41,29 +44,44 @@ EthdevPortPtr EthdevPort::open(const PortSetup& setup, std::string& error) {
     return nullptr;
   }
   port->device_ = info.device;
-  if (setup.rxQueues > info.max_rx_queues || setup.txQueues > info.max_tx_queues) {
+  uint16_t rxQueues = setup.rxQueues, txQueues = setup.txQueues;
+  if (setup.fitQueues) {
+    rxQueues = std::min(rxQueues, info.max_rx_queues);
+    txQueues = std::min(txQueues, info.max_tx_queues);
+    if (std::string_view(info.driver_name ? info.driver_name : "") == "net_af_packet") rxQueues = info.max_rx_queues;
+  }
+  if (rxQueues == 0 || txQueues == 0 || rxQueues > info.max_rx_queues || txQueues > info.max_tx_queues) {
     error = where + "device has " + std::to_string(info.max_rx_queues) + " RX / " +
             std::to_string(info.max_tx_queues) + " TX queues, " + std::to_string(setup.rxQueues) + " / " +
             std::to_string(setup.txQueues) + " needed";
     return nullptr;
   }
   // No offloads are requested: virtual devices have none, and the data path
-  // computes and checks what it needs itself (DESIGN.md).
+  // computes and checks what it needs itself (DESIGN.md). Several RX queues
+  // are spread by RSS over addresses and ports where the device hashes; an
+  // SA's ESP (one address pair) thus stays on one queue, one worker.
   rte_eth_conf conf{};
-  if (int rc = rte_eth_dev_configure(port->id_, setup.rxQueues, setup.txQueues, &conf); rc != 0) {
+  if (rxQueues > 1 && info.flow_type_rss_offloads != 0) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
+  }
+  if (int rc = rte_eth_dev_configure(port->id_, rxQueues, txQueues, &conf); rc != 0) {
     error = where + "configure failed: " + dpdkError(rc);
     return nullptr;
   }
   uint16_t rxd = setup.rxDescriptors, txd = setup.txDescriptors;
   rte_eth_dev_adjust_nb_rx_tx_desc(port->id_, &rxd, &txd);
   const int socket = rte_eth_dev_socket_id(port->id_);
-  for (uint16_t q = 0; q < setup.rxQueues; ++q) {
+  port->rxQueues_ = rxQueues;
+  port->txQueues_ = txQueues;
+  for (uint16_t q = 0; q < rxQueues; ++q) {
     if (int rc = rte_eth_rx_queue_setup(port->id_, q, rxd, socket, nullptr, setup.pool); rc != 0) {
       error = where + "RX queue " + std::to_string(q) + " setup failed: " + dpdkError(rc);
       return nullptr;
     }
   }
-  for (uint16_t q = 0; q < setup.txQueues; ++q) {
+  for (uint16_t q = 0; q < txQueues; ++q) {
     if (int rc = rte_eth_tx_queue_setup(port->id_, q, txd, socket, nullptr); rc != 0) {
       error = where + "TX queue " + std::to_string(q) + " setup failed: " + dpdkError(rc);
       return nullptr;

@@ -23,6 +23,12 @@ struct PortSetup {
   std::string device;  // DPDK device string: PCI address or vdev with args
   uint16_t rxQueues = 1;
   uint16_t txQueues = 1;
+  // The queue counts above are upper bounds: the port gets what the device
+  // offers, up to them (never less than one). A net_af_packet port gets all
+  // its RX queues whatever rxQueues says: each is a socket of one kernel
+  // fanout group, so a queue nobody polls would lose its share of traffic
+  // (its count is the device's qpairs argument).
+  bool fitQueues = false;
   uint16_t rxDescriptors = 1024;
   uint16_t txDescriptors = 1024;
   uint16_t mtu = 1500;
@@ -50,6 +56,8 @@ class EthdevPort {
   const std::string& name() const { return name_; }
   const rte_ether_addr& mac() const { return mac_; }
   uint16_t mtu() const { return mtu_; }
+  uint16_t rxQueues() const { return rxQueues_; }
+  uint16_t txQueues() const { return txQueues_; }
   bool stats(PortStats& out) const;
 
  private:
@@ -63,6 +71,7 @@ class EthdevPort {
   bool started_ = false;
   uint16_t id_ = 0;
   uint16_t mtu_ = 0;
+  uint16_t rxQueues_ = 0, txQueues_ = 0;
   rte_ether_addr mac_{};
 };
 

@@ -200,6 +200,8 @@ nlohmann::json statusResult(const GatewayView& v, uint64_t nowMs) {
                      {"mtu", p.mtu}});
   size_t outbound = 0;
   for (const auto& sa : v.tables->outbound) outbound += sa ? 1 : 0;
+  size_t inbound = 0;
+  for (const auto& in : v.tables->inbound) inbound += in.sa ? 1 : 0;
   return {{"version", IPSECGW_VERSION},
           {"protocol_version", kProtocolVersion},
           {"uptime_s", (nowMs - v.startedMs) / 1000},
@@ -209,7 +211,7 @@ nlohmann::json statusResult(const GatewayView& v, uint64_t nowMs) {
           {"crypto_arch", v.crypto ? std::string(v.crypto->arch()) : std::string()},
           {"ports", ports},
           {"outbound_sas", outbound},
-          {"inbound_sas", v.tables->inbound.size()},
+          {"inbound_sas", inbound},
           {"policies", v.tables->spd ? v.tables->spd->policies().size() : 0},
           {"ike", v.ike != nullptr},
           {"ike_sas", v.ike ? v.ike->listSas().size() : 0},
@@ -217,11 +219,11 @@ nlohmann::json statusResult(const GatewayView& v, uint64_t nowMs) {
 }
 
 nlohmann::json statsResult(const GatewayView& v) {
-  const dataplane::WorkerCounters none{};
+  const dataplane::WorkerCounters total = v.counters ? v.counters().total() : dataplane::WorkerCounters{};
   const PoolCounts pool = v.poolCounts ? v.poolCounts() : PoolCounts{};
   IkeReport ike;
   if (v.ikeReport) ike = v.ikeReport();
-  nlohmann::json j = statsJson(*v.tables, v.worker ? *v.worker : none, pool, v.ikeReport ? &ike : nullptr);
+  nlohmann::json j = statsJson(*v.tables, total, pool, v.ikeReport ? &ike : nullptr);
   // Live, the pool's "at stop" count is the count now.
   auto& mp = j["mbuf_pool"];
   mp["avail_now"] = mp["avail_at_stop"];

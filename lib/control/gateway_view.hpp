@@ -65,13 +65,25 @@ struct ConfigSnapshot {
 
 ConfigSnapshot snapshotConfig(const config::GatewayConfig& config);
 
+// The data path's counters: each worker's, and the control core's own for
+// the exception path (ARP/ND/echo replies, held packets it had to drop).
+struct DataPathCounters {
+  std::vector<dataplane::WorkerCounters> workers;
+  dataplane::WorkerCounters control;
+  dataplane::WorkerCounters total() const {
+    dataplane::WorkerCounters t = control;
+    for (const auto& w : workers) t += w;
+    return t;
+  }
+};
+
 struct GatewayView {
   uint64_t startedMs = 0;  // on the nowMs clock poll() is given
   unsigned lcores = 1;
   std::string workerMode = "single-lcore";
   const dataplane::GatewayTables* tables = nullptr;
   const esp::CryptoEngine* crypto = nullptr;
-  const dataplane::WorkerCounters* worker = nullptr;
+  std::function<DataPathCounters()> counters;  // empty: all zero
   std::function<PoolCounts()> poolCounts;  // live; availAtStop = free now
   ike::Engine* ike = nullptr;              // nullptr: no [connections]
   std::function<IkeReport()> ikeReport;    // empty: no [connections]

@@ -59,14 +59,17 @@ nlohmann::json statsJson(const dataplane::GatewayTables& t, const dataplane::Wor
                  {"icmp_errors_sent", c.icmpErrorsSent},
                  {"packets_fragmented", c.packetsFragmented},
                  {"fragments_created", c.fragmentsCreated},
-                 {"packets_reassembled", c.packetsReassembled}};
+                 {"packets_reassembled", c.packetsReassembled},
+                 {"to_control", c.toControl},
+                 {"from_control", c.fromControl}};
   j["mbuf_pool"] = {{"size", pool.size},
                     {"avail_at_start", pool.availAtStart},
                     {"avail_at_stop", pool.availAtStop},
                     {"held_for_neighbors", pool.heldForNeighbors}};
   for (const auto& sa : t.outbound)
     if (sa) j["sas"]["outbound"].push_back(saJson(*sa));
-  for (const auto& in : t.inbound) j["sas"]["inbound"].push_back(saJson(*in.sa));
+  for (const auto& in : t.inbound)
+    if (in.sa) j["sas"]["inbound"].push_back(saJson(*in.sa));
   if (ike) j["ike"] = ikeJson(*ike);
   return j;
 }

@@ -37,11 +37,22 @@ json spisOf(const json& sas) {
 
 Answer workers(const GatewayView& v) {
   const json stats = statsResult(v);
-  json w = stats.at("worker");
-  w["mbuf_pool"] = stats.at("mbuf_pool");
-  // One worker today (single-lcore mode); keyed by worker index so the
-  // shape holds when there are more.
-  return json{{"0", w}};
+  // Keyed by worker index, plus "control" (the exception path) and "total"
+  // (what `stats` shows as "worker").
+  json out = json::object();
+  const DataPathCounters c = v.counters ? v.counters() : DataPathCounters{};
+  auto brief = [](const dataplane::WorkerCounters& w) {
+    uint64_t drops = 0;
+    for (uint64_t d : w.drops) drops += d;
+    return json{{"rx_packets", w.rxPackets}, {"tx_packets", w.txPackets}, {"drops", drops},
+                {"to_control", w.toControl}, {"from_control", w.fromControl}};
+  };
+  for (size_t i = 0; i < c.workers.size(); ++i) out[std::to_string(i)] = brief(c.workers[i]);
+  out["control"] = brief(c.control);
+  json total = stats.at("worker");
+  total["mbuf_pool"] = stats.at("mbuf_pool");
+  out["total"] = total;
+  return out;
 }
 
 Answer saBySpi(const GatewayView& v, const char* params, uint64_t nowMs) {

@@ -51,7 +51,9 @@ bool ChildSaTable::rebuildSpd(std::string& error) {
     }
   policy::SpdPtr spd = b.build(error);
   if (!spd) return false;
-  t_.spd = std::move(spd);  // single-lcore: no lookup is in flight
+  // Workers keep the old SPD through their current state; its last holder
+  // (a state freed after the grace period) frees it.
+  t_.spd = std::move(spd);
   return true;
 }
 
@@ -91,19 +93,16 @@ bool ChildSaTable::install(ike::ChildSaUp&& up, std::string& error) {
     error = name + ": no route to the peer " + out->config().remoteAddress.toString();
     return false;
   }
-  // Inbound first (RFC 7296 2.8 make-before-break: the peer may use it as
-  // soon as it has our answer).
-  c.inIndex = static_cast<uint32_t>(t_.inbound.size());
-  const policy::SadKey key = policy::SadKey::make(c.inboundSpi, c.localAddress);
-  t_.inbound.push_back({std::move(in), c.inboundSelectors});
-  if (!t_.sad->add(key, c.inIndex, error)) {
-    t_.inbound.pop_back();
-    error = name + ": SAD: " + error;
-    return false;
-  }
-  c.outIndex = static_cast<uint32_t>(t_.outbound.size());
-  t_.outboundInnerMtu.push_back(innerMtuFor(*out, t_.ports[hop->port].mtu));
-  t_.outbound.push_back(std::move(out));
+  // Both SAs into slots and the SPD rebuilt, published to the workers,
+  // then the SAD entry: a worker that finds the new SPI also has the state
+  // that holds its SA (RFC 7296 2.8 make-before-break: the peer may use it
+  // as soon as it has our answer).
+  c.inIndex = takeSlot(t_.freeInbound, t_.inbound);
+  t_.inbound[c.inIndex] = {std::move(in), c.inboundSelectors};
+  c.outIndex = takeSlot(t_.freeOutbound, t_.outbound);
+  t_.outboundInnerMtu.resize(t_.outbound.size());
+  t_.outboundInnerMtu[c.outIndex] = innerMtuFor(*out, t_.ports[hop->port].mtu);
+  t_.outbound[c.outIndex] = std::move(out);
 
   // A rekey: the new outbound SA takes over the old one's traffic now, or,
   // when we answered the rekey, once the old one is removed (heirOf()); the
@@ -113,17 +112,25 @@ bool ChildSaTable::install(ike::ChildSaUp&& up, std::string& error) {
   if (old >= 0 && !up.outboundAfterReplacedDown) std::swap(takenOver, children_[old].outboundSelectors);
   if (old >= 0 && up.outboundAfterReplacedDown) c.outboundSelectors.clear();
   children_.push_back(std::move(c));
-  if (!rebuildSpd(error)) {
-    if (old >= 0) std::swap(takenOver, children_[old].outboundSelectors);
-    t_.sad->remove(key);
-    t_.inbound.pop_back();
-    t_.outbound.pop_back();
-    t_.outboundInnerMtu.pop_back();
-    children_.pop_back();
-    error = name + ": SPD: " + error;
-    return false;
+  const InstalledChild& added = children_.back();
+  const policy::SadKey key = policy::SadKey::make(added.inboundSpi, added.localAddress);
+  std::string why;
+  if (!rebuildSpd(why)) {
+    error = name + ": SPD: " + why;
+  } else {
+    t_.changed();
+    if (t_.sad->add(key, added.inIndex, why)) return true;
+    error = name + ": SAD: " + why;
   }
-  return true;
+  // Refused: back to the tables as they were. The slots were (or may have
+  // been) published, so they go through the grace period like any other.
+  if (old >= 0) std::swap(takenOver, children_[old].outboundSelectors);
+  const InstalledChild gone = std::move(children_.back());
+  children_.pop_back();
+  rebuildSpd(why);  // the previous set of policies built before
+  vacate(gone);
+  t_.changed();
+  return false;
 }
 
 int ChildSaTable::heirOf(const InstalledChild& gone) const {
@@ -139,33 +146,25 @@ int ChildSaTable::heirOf(const InstalledChild& gone) const {
   return heir;
 }
 
-void ChildSaTable::retire(const InstalledChild& c, const esp::SecurityAssociation& sa) {
+void ChildSaTable::recordCounters(const InstalledChild& c, const esp::SecurityAssociation& sa) {
   retired_.push_back({c.connection, c.child, sa.direction(), sa.spi(), std::string(sa.info().name), sa.counters()});
 }
 
-// Fills slot `index` with the last inbound SA and points its SAD entry and
-// child record there.
-void ChildSaTable::eraseInbound(uint32_t index) {
-  const uint32_t last = static_cast<uint32_t>(t_.inbound.size() - 1);
-  if (index != last) {
-    InboundSa& moved = t_.inbound[last];
-    std::string ignored;
-    t_.sad->add(policy::SadKey::make(moved.sa->spi(), moved.sa->config().localAddress), index, ignored);
-    for (auto& c : children_)
-      if (c.inIndex == last) c.inIndex = index;
-    t_.inbound[index] = std::move(moved);
+template <typename Slots>
+uint32_t ChildSaTable::takeSlot(std::vector<uint32_t>& freeSlots, Slots& slots) {
+  if (freeSlots.empty()) {
+    slots.emplace_back();
+    return static_cast<uint32_t>(slots.size() - 1);
   }
-  t_.inbound.pop_back();
+  const uint32_t slot = freeSlots.back();
+  freeSlots.pop_back();
+  return slot;
 }
 
-void ChildSaTable::eraseOutbound(uint32_t index) {
-  const uint32_t last = static_cast<uint32_t>(t_.outbound.size() - 1);
-  if (index != last) {
-    t_.outbound[index] = std::move(t_.outbound[last]);
-    t_.outboundInnerMtu[index] = t_.outboundInnerMtu[last];
-  }
-  t_.outbound.pop_back();
-  t_.outboundInnerMtu.pop_back();
+void ChildSaTable::vacate(const InstalledChild& c) {
+  t_.retire({esp::Direction::Inbound, c.inIndex, std::move(t_.inbound[c.inIndex].sa)});
+  t_.inbound[c.inIndex].selectors.clear();
+  t_.retire({esp::Direction::Outbound, c.outIndex, std::move(t_.outbound[c.outIndex])});
 }
 
 bool ChildSaTable::remove(const ike::ChildSaDown& down, std::string& error) {
@@ -179,24 +178,20 @@ bool ChildSaTable::remove(const ike::ChildSaDown& down, std::string& error) {
   if (heir >= 0) std::swap(children_[heir].outboundSelectors, children_[i].outboundSelectors);
   InstalledChild c = std::move(children_[i]);
   children_.erase(children_.begin() + i);
-  // The SPD first, with indices as they will be once the slots are filled:
-  // the last outbound SA moves into this one's slot.
-  const uint32_t lastOut = static_cast<uint32_t>(t_.outbound.size() - 1);
-  for (auto& o : children_)
-    if (o.outIndex == lastOut) o.outIndex = c.outIndex;
   if (!rebuildSpd(error)) {
-    for (auto& o : children_)
-      if (o.outIndex == c.outIndex) o.outIndex = lastOut;
     children_.insert(children_.begin() + i, std::move(c));
     if (heir >= 0) std::swap(children_[heir].outboundSelectors, children_[i].outboundSelectors);
     error = down.connection + "/" + down.child + ": SPD: " + error;
     return false;
   }
+  // The SPD no longer names the outbound SA and the SAD no longer finds the
+  // inbound one; workers may still hold either until the grace period of
+  // the next publication ends (then the destructors wipe the keys).
   t_.sad->remove(policy::SadKey::make(c.inboundSpi, c.localAddress));
-  retire(c, *t_.inbound[c.inIndex].sa);
-  retire(c, *t_.outbound[c.outIndex]);
-  eraseInbound(c.inIndex);  // the SAs' destructors wipe their keys
-  eraseOutbound(c.outIndex);
+  recordCounters(c, *t_.inbound[c.inIndex].sa);
+  recordCounters(c, *t_.outbound[c.outIndex]);
+  vacate(c);
+  t_.changed();
   return true;
 }
 
@@ -216,20 +211,13 @@ void ChildSaTable::removeAll() {
       std::vector<InstalledChild> rest;
       rest.swap(children_);
       rebuildSpd(error);
-      for (auto it = rest.rbegin(); it != rest.rend(); ++it) {
-        t_.sad->remove(policy::SadKey::make(it->inboundSpi, it->localAddress));
-        retire(*it, *t_.inbound[it->inIndex].sa);
-        retire(*it, *t_.outbound[it->outIndex]);
-      }
-      // IKE SAs sit after the configured ones: cut them off the end.
-      size_t inKeep = t_.inbound.size(), outKeep = t_.outbound.size();
       for (const auto& r : rest) {
-        inKeep = std::min<size_t>(inKeep, r.inIndex);
-        outKeep = std::min<size_t>(outKeep, r.outIndex);
+        t_.sad->remove(policy::SadKey::make(r.inboundSpi, r.localAddress));
+        recordCounters(r, *t_.inbound[r.inIndex].sa);
+        recordCounters(r, *t_.outbound[r.outIndex]);
+        vacate(r);
       }
-      t_.inbound.resize(inKeep);
-      t_.outbound.resize(outKeep);
-      t_.outboundInnerMtu.resize(outKeep);
+      t_.changed();
       return;
     }
   }

@@ -15,15 +15,14 @@
 // in-flight packets until their ChildSaDown.
 //
 // Slots: the worker indexes SAs by position (GatewayTables::outbound by
-// Policy::saIndex, ::inbound by the SAD's value), so a removed SA's slot is
-// filled with the last one and that one's SAD entry / policies renumbered:
-// no empty slots for the worker or the stats to step on. IKE SAs come after
-// the configured ones, so configured SAs never move.
+// Policy::saIndex, ::inbound by the SAD's value). An SA keeps its slot for
+// its whole life; a removed one leaves the slot empty until the grace period
+// of the publication that removed it has passed (gateway_tables.hpp), then
+// the slot is reused. Configured SAs come first and never move.
 //
-// Concurrency: control core only. In single-lcore mode the worker runs on
-// the same lcore between calls, so it never sees a half-made change; with
-// separate workers these changes go over the per-worker rings and old
-// tables are freed after an RCU grace period (data-plane issue).
+// Concurrency: control core only. Every change ends with
+// GatewayTables::changed(), which publishes it to the workers
+// (table_sync.hpp); an install publishes its SAs before their SAD entry.
 #pragma once
 
 #include <cstdint>
@@ -91,9 +90,12 @@ class ChildSaTable {
   // simultaneous rekeys the one installed first may be the one deleted).
   int heirOf(const InstalledChild& gone) const;
   bool rebuildSpd(std::string& error);
-  void eraseInbound(uint32_t index);
-  void eraseOutbound(uint32_t index);
-  void retire(const InstalledChild& c, const esp::SecurityAssociation& sa);
+  // A free slot (reused after its grace period) or a new one at the end.
+  template <typename Slots>
+  static uint32_t takeSlot(std::vector<uint32_t>& freeSlots, Slots& slots);
+  // Empties both slots of `c`, handing the SAs to the grace period.
+  void vacate(const InstalledChild& c);
+  void recordCounters(const InstalledChild& c, const esp::SecurityAssociation& sa);
 
   GatewayTables& t_;
   esp::CryptoEngine& engine_;

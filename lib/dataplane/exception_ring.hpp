@@ -1,7 +1,8 @@
 // The exception path from a worker to the control core (DESIGN.md "Shape"):
 // packets the data path does not handle itself but the control core does
-// (today IKE, RFC 7296) travel as mbufs through one bounded ring per worker.
-// A full ring drops the packet and counts it; the worker never waits.
+// travel as mbufs through one bounded ring per worker, each tagged with what
+// it is (ExceptionKind). A full ring drops the packet and counts it; the
+// worker never waits.
 //
 // Concurrency: single producer (the worker lcore that owns it), single
 // consumer (the control core). In single-lcore mode both are the same lcore.
@@ -18,6 +19,20 @@
 struct rte_ring;
 
 namespace ipsecgw::dataplane {
+
+enum class ExceptionKind : uint32_t {
+  Ike = 1,         // at IP: UDP 500, or 4500 with the non-ESP marker (RFC 7296, RFC 3948)
+  Local = 2,       // at Ethernet: ARP, neighbour discovery, echo request to us
+  Unresolved = 3,  // at IP, ready to leave by m->port once its next hop's MAC is known
+};
+
+// The tag travels in the mbuf (its RSS hash word, not needed any more once
+// a worker classified the packet) with the gateway's port index in m->port.
+inline void tagException(rte_mbuf* m, ExceptionKind kind, uint16_t port) {
+  m->hash.usr = static_cast<uint32_t>(kind);
+  m->port = port;
+}
+inline ExceptionKind exceptionKind(const rte_mbuf* m) { return static_cast<ExceptionKind>(m->hash.usr); }
 
 class ExceptionRing;
 using ExceptionRingPtr = std::unique_ptr<ExceptionRing>;

@@ -14,13 +14,26 @@ uint16_t innerMtuFor(const esp::SecurityAssociation& sa, uint16_t egressMtu) {
 
 namespace {
 
-bool openPorts(config::GatewayConfig& cfg, rte_mempool* pool, GatewayTables& t, std::string& error) {
+bool openPorts(config::GatewayConfig& cfg, rte_mempool* pool, uint16_t workers, GatewayTables& t,
+               std::string& error) {
   for (auto& pc : cfg.ports) {
-    port::PortSetup setup{.name = pc.name, .device = pc.device, .mtu = pc.mtu, .pool = pool};
+    port::PortSetup setup{.name = pc.name,
+                          .device = pc.device,
+                          .rxQueues = workers,
+                          .txQueues = static_cast<uint16_t>(workers + 1),
+                          .fitQueues = true,
+                          .mtu = pc.mtu,
+                          .pool = pool};
     GatewayPort gp;
     gp.name = pc.name;
     gp.ethdev = port::EthdevPort::open(setup, error);
     if (!gp.ethdev) return false;
+    if (gp.ethdev->txQueues() < workers) {
+      error = "port " + pc.name + " (" + pc.device + "): the device has " + std::to_string(gp.ethdev->txQueues()) +
+              " TX queues, and each of the " + std::to_string(workers) +
+              " workers needs one (net_af_packet: add qpairs=" + std::to_string(workers) + " or more)";
+      return false;
+    }
     gp.role = pc.role == config::PortRole::Protected ? PortRole::Protected : PortRole::Unprotected;
     if (pc.ipv4) gp.ipv4 = PortAddress{pc.ipv4->address, pc.ipv4->length};
     if (pc.ipv6) gp.ipv6 = PortAddress{pc.ipv6->address, pc.ipv6->length};
@@ -31,29 +44,30 @@ bool openPorts(config::GatewayConfig& cfg, rte_mempool* pool, GatewayTables& t, 
 }
 
 bool addRoutes(const config::GatewayConfig& cfg, GatewayTables& t, std::string& error) {
-  t.routes = RouteTable::create("ipsecgwd_routes", 4096, error);
-  if (!t.routes) return false;
+  RouteTablePtr routes = RouteTable::create("ipsecgwd_routes", 4096, error);
+  if (!routes) return false;
   // Connected routes: each port's own subnets are on-link.
   for (uint16_t i = 0; i < t.ports.size(); ++i) {
     for (const auto& a : {t.ports[i].ipv4, t.ports[i].ipv6}) {
       if (!a) continue;
       auto subnet = IpPrefix::parse(a->address.toString() + "/" + std::to_string(a->length));
-      if (!subnet || !t.routes->add(*subnet, {i, std::nullopt}, error)) return false;
+      if (!subnet || !routes->add(*subnet, {i, std::nullopt}, error)) return false;
     }
   }
   for (const auto& r : cfg.routes)
-    if (!t.routes->add(r.prefix, {r.portIndex, r.via}, error)) return false;
+    if (!routes->add(r.prefix, {r.portIndex, r.via}, error)) return false;
+  t.routes = std::move(routes);
   return true;
 }
 
 }  // namespace
 
 std::unique_ptr<GatewayTables> buildGateway(config::GatewayConfig&& cfg, esp::CryptoEngine& engine,
-                                            rte_mempool* pool, std::string& error) {
+                                            rte_mempool* pool, const GatewayLayout& layout, std::string& error) {
   auto t = std::make_unique<GatewayTables>();
-  if (!openPorts(cfg, pool, *t, error) || !addRoutes(cfg, *t, error)) return nullptr;
+  if (!openPorts(cfg, pool, layout.workers, *t, error) || !addRoutes(cfg, *t, error)) return nullptr;
 
-  t->sad = policy::Sad::create({}, error);
+  t->sad = policy::Sad::create({.rcu = layout.rcu}, error);
   if (!t->sad) return nullptr;
   std::unordered_map<std::string, uint32_t> outboundIndex, inboundIndex;
   for (auto& spec : cfg.sas) {

@@ -7,6 +7,8 @@
 #include <rte_mempool.h>
 
 #include <memory>
+
+struct rte_rcu_qsbr;
 #include <string>
 
 #include "config/gateway_config.hpp"
@@ -20,9 +22,17 @@ namespace ipsecgw::dataplane {
 // once per SA (also for SAs that IKE installs later).
 uint16_t innerMtuFor(const esp::SecurityAssociation& sa, uint16_t egressMtu);
 
+struct GatewayLayout {
+  // Every worker polls its share of each port's RX queues and has a TX
+  // queue of its own on each port; the control core gets one more TX queue
+  // where the device has it (ControlTx, control_path.hpp).
+  uint16_t workers = 1;
+  rte_rcu_qsbr* rcu = nullptr;  // the workers' QSBR variable (table_sync.hpp), for the SAD
+};
+
 // Returns nullptr and sets `error` (naming the item) if anything refuses;
 // what was set up so far is released.
 std::unique_ptr<GatewayTables> buildGateway(config::GatewayConfig&& config, esp::CryptoEngine& engine,
-                                            rte_mempool* pool, std::string& error);
+                                            rte_mempool* pool, const GatewayLayout& layout, std::string& error);
 
 }  // namespace ipsecgw::dataplane

@@ -6,14 +6,13 @@
 #include <cstring>
 
 #include "dataplane/ike_datagram.hpp"
-#include "dataplane/local_services.hpp"
 #include "dataplane/packet_factory.hpp"
 #include "util/byte_order.hpp"
 
 namespace ipsecgw::dataplane {
 
-IkeIo::IkeIo(GatewayTables& tables, ExceptionRing& ring, rte_mempool* pool, uint16_t txQueue)
-    : t_(tables), ring_(ring), pool_(pool), txQueue_(txQueue) {}
+IkeIo::IkeIo(GatewayTables& tables, ExceptionRing& inbox, rte_mempool* pool, ControlPath& out)
+    : t_(tables), ring_(inbox), pool_(pool), out_(out) {}
 
 uint32_t IkeIo::receive(std::vector<ike::Datagram>& out, uint32_t max) {
   uint32_t got = 0;
@@ -85,40 +84,16 @@ void IkeIo::send(const ike::Datagram& d, uint64_t nowMs) {
 }
 
 void IkeIo::transmitIp(uint16_t port, rte_mbuf* m, const IpAddress& nextHop, uint64_t nowMs) {
-  if (const rte_ether_addr* mac = t_.neighbors.lookup(port, nextHop)) {
-    const bool v4 = (rte_pktmbuf_mtod(m, const uint8_t*)[0] >> 4) == 4;
-    auto* eth = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN));
-    if (!eth) {
+  switch (out_.sendIp(port, m, nextHop, nowMs)) {
+    case SendResult::Sent: counters_.txFrames++; break;
+    case SendResult::Held: counters_.txHeld++; break;
+    case SendResult::TxFull: counters_.txFull++; break;
+    case SendResult::NoMbuf: counters_.txNoMbuf++; break;
+    case SendResult::NoNeighbor:
       rte_pktmbuf_free(m);
-      counters_.txNoMbuf++;
-      return;
-    }
-    std::memcpy(eth, mac->addr_bytes, 6);
-    std::memcpy(eth + 6, t_.ports[port].ethdev->mac().addr_bytes, 6);
-    storeBe16(eth + 12, v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-    transmitFrame(port, m);
-    return;
+      counters_.txNoNeighbor++;
+      break;
   }
-  // As the worker's route(): wait for ARP/ND in the bounded hold queue.
-  if (!t_.neighbors.hold(port, nextHop, m)) {
-    rte_pktmbuf_free(m);
-    counters_.txNoNeighbor++;
-    return;
-  }
-  counters_.txHeld++;
-  if (t_.neighbors.shouldSolicit(port, nextHop, nowMs))
-    if (rte_mbuf* s = buildSolicitation(t_.ports[port], nextHop, pool_)) transmitFrame(port, s);
-}
-
-bool IkeIo::transmitFrame(uint16_t port, rte_mbuf* m) {
-  // IKE is a handful of packets per exchange: one burst call each.
-  if (rte_eth_tx_burst(t_.ports[port].ethdev->id(), txQueue_, &m, 1) != 1) {
-    rte_pktmbuf_free(m);
-    counters_.txFull++;
-    return false;
-  }
-  counters_.txFrames++;
-  return true;
 }
 
 }  // namespace ipsecgw::dataplane

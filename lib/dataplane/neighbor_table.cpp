@@ -4,7 +4,7 @@
 
 namespace ipsecgw::dataplane {
 
-size_t NeighborTable::KeyHash::operator()(const Key& k) const {
+size_t NeighborKeyHash::operator()(const NeighborKey& k) const {
   std::string_view bytes(reinterpret_cast<const char*>(k.ip.bytes.data()), k.ip.bytes.size());
   return std::hash<std::string_view>{}(bytes) ^ (size_t{k.port} << 1) ^ static_cast<size_t>(k.ip.family);
 }
@@ -29,6 +29,7 @@ NeighborTable::Entry* NeighborTable::entry(uint16_t port, const IpAddress& ip) {
 size_t NeighborTable::learn(uint16_t port, const IpAddress& ip, const rte_ether_addr& mac, rte_mbuf** released) {
   Entry* e = entry(port, ip);
   if (!e) return 0;
+  if (!e->resolved || !rte_is_same_ether_addr(&e->mac, &mac)) version_++;
   e->mac = mac;
   e->resolved = true;
   size_t n = e->nHeld;

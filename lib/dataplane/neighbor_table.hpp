@@ -2,10 +2,10 @@
 // discovery (RFC 4861), with a rate limit on the requests we send for
 // unresolved addresses.
 //
-// Concurrency: owned by the control core. In single-lcore mode the worker
-// runs on the same lcore and reads it directly; with separate worker lcores
-// the control core will publish copies over the per-worker rings (data-plane
-// issue), so nothing here is shared between threads.
+// Concurrency: control core only. Workers read the resolved entries from
+// their ForwardingState (forwarding_state.hpp), which the control core
+// publishes after every change; packets waiting for a resolution are held
+// here, by the control core, which the workers hand them to.
 #pragma once
 
 #include <rte_ether.h>
@@ -19,6 +19,15 @@
 #include "net/ip_address.hpp"
 
 namespace ipsecgw::dataplane {
+
+struct NeighborKey {
+  uint16_t port;
+  IpAddress ip;
+  bool operator==(const NeighborKey&) const = default;
+};
+struct NeighborKeyHash {
+  size_t operator()(const NeighborKey& k) const;
+};
 
 class NeighborTable {
  public:
@@ -42,18 +51,21 @@ class NeighborTable {
   // address), and records that it did.
   bool shouldSolicit(uint16_t port, const IpAddress& ip, uint64_t nowMs);
   size_t size() const { return entries_.size(); }
+  // Bumped whenever learn() resolves an address or changes its MAC: the
+  // control core publishes the tables again when it moved.
+  uint64_t version() const { return version_; }
   // Packets waiting for a resolution, all addresses together.
   size_t heldPackets() const;
+  // fn(port, ip, mac) for every resolved entry.
+  template <typename Fn>
+  void forEachResolved(Fn&& fn) const {
+    for (const auto& [key, e] : entries_)
+      if (e.resolved) fn(key.port, key.ip, e.mac);
+  }
 
  private:
-  struct Key {
-    uint16_t port;
-    IpAddress ip;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const;
-  };
+  using Key = NeighborKey;
+  using KeyHash = NeighborKeyHash;
   struct Entry {
     rte_ether_addr mac{};
     bool resolved = false;
@@ -63,6 +75,7 @@ class NeighborTable {
   };
   Entry* entry(uint16_t port, const IpAddress& ip);
   std::unordered_map<Key, Entry, KeyHash> entries_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace ipsecgw::dataplane

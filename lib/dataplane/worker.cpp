@@ -1,6 +1,7 @@
 #include "dataplane/worker.hpp"
 
 #include <rte_ethdev.h>
+#include <rte_ring.h>
 
 #include <cstring>
 
@@ -37,12 +38,12 @@ IpAddress destinationOf(const uint8_t* ip) {
 }
 
 // The port that owns the destination address of the packet at `ip` (family
-// `v4`), or -1: GatewayTables::localPort on the header's bytes, without
+// `v4`), or -1: ForwardingState::localPort on the header's bytes, without
 // building an IpAddress or a generic compare per packet.
-int localPortOf(const GatewayTables& t, const uint8_t* ip, bool v4) {
+int localPortOf(std::span<const GatewayPort> ports, const uint8_t* ip, bool v4) {
   const uint8_t* dst = ip + (v4 ? ip::kV4Dst : ip::kV6Dst);
-  for (size_t i = 0; i < t.ports.size(); ++i) {
-    const auto& own = v4 ? t.ports[i].ipv4 : t.ports[i].ipv6;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    const auto& own = v4 ? ports[i].ipv4 : ports[i].ipv6;
     if (!own) continue;
     const uint8_t* a = own->address.bytes.data();
     if (v4 ? std::memcmp(a, dst, 4) == 0 : std::memcmp(a, dst, 16) == 0) return static_cast<int>(i);
@@ -71,6 +72,14 @@ bool decrementTtl(uint8_t* ip) {
   if (ip[ip::kV6HopLimit] <= 1) return false;
   ip[ip::kV6HopLimit]--;
   return true;
+}
+
+// ICMP / ICMPv6 echo request (RFC 792, RFC 4443): answered by the control core.
+bool isEchoRequest(const uint8_t* ip, const IpLayout& lay) {
+  if (lay.fragment || lay.totalLen <= lay.headerLen) return false;
+  const uint8_t type = ip[lay.headerLen];
+  return lay.family == IpFamily::V4 ? lay.upperProtocol == ip::kProtoIcmp && type == 8
+                                    : lay.upperProtocol == ip::kProtoIcmpv6 && type == 128;
 }
 
 // ESP, or UDP to the NAT-T port (RFC 3948), addressed to us.
@@ -113,35 +122,77 @@ struct SaGroups {
 
 }  // namespace
 
-Worker::Worker(GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool, const WorkerOptions& options)
-    : t_(tables),
+WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& o) {
+  for (size_t i = 0; i < drops.size(); ++i) drops[i] += o.drops[i];
+  rxPackets += o.rxPackets;
+  txPackets += o.txPackets;
+  localReplies += o.localReplies;
+  icmpErrorsSent += o.icmpErrorsSent;
+  packetsFragmented += o.packetsFragmented;
+  fragmentsCreated += o.fragmentsCreated;
+  packetsReassembled += o.packetsReassembled;
+  toControl += o.toControl;
+  fromControl += o.fromControl;
+  return *this;
+}
+
+Worker::Worker(const WorkerSetup& setup, esp::CryptoEngine& engine, rte_mempool* pool)
+    : setup_(setup),
       engine_(engine),
       pool_(pool),
-      tx_(tables.ports.size()),
-      icmpBudget_(options.icmpErrorsPerSecond, options.icmpErrorBurst),
-      reassembly_(OuterReassembly::create(static_cast<int>(rte_socket_id()))) {}
+      icmpBudget_(setup.options.icmpErrorsPerSecond, setup.options.icmpErrorBurst),
+      reassembly_(OuterReassembly::create(static_cast<int>(rte_socket_id()))) {
+  // The tables come with the first poll(), on the worker's own lcore.
+  tx_.resize(setup_.portCount);
+}
 
-Worker::~Worker() { flush(); }
+Worker::~Worker() {
+  if (s_) flush();
+}
 
 void Worker::drop(rte_mbuf* m, DropReason why) {
   counters_.drops[static_cast<size_t>(why)]++;
   rte_pktmbuf_free(m);
 }
 
+void Worker::toControl(rte_mbuf* m, ExceptionKind kind, uint16_t port) {
+  tagException(m, kind, port);
+  if (!setup_.exceptions || !setup_.exceptions->push(m)) {
+    drop(m, DropReason::ExceptionRingFull);
+    return;
+  }
+  counters_.toControl++;
+}
+
+uint32_t Worker::sendForControl() {
+  if (!setup_.controlTx) return 0;
+  rte_mbuf* frames[kBurst];
+  const unsigned n = rte_ring_sc_dequeue_burst(setup_.controlTx, reinterpret_cast<void**>(frames), kBurst, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    if (frames[i]->port >= tx_.size()) {
+      drop(frames[i], DropReason::NoRoute);
+      continue;
+    }
+    counters_.fromControl++;
+    sendFrame(frames[i]->port, frames[i]);
+  }
+  return n;
+}
+
 uint32_t Worker::poll(uint64_t nowMs) {
   nowMs_ = nowMs;
-  if (t_.routes.get() != routesSeen_) {
-    routesSeen_ = t_.routes.get();
+  if (const ForwardingState* now = setup_.tables->refresh(); now != s_) {
+    s_ = now;
     nextHops_.invalidate();
   }
-  uint32_t total = 0;
-  for (uint16_t p = 0; p < t_.ports.size(); ++p) {
+  uint32_t total = sendForControl();
+  for (const RxQueue& q : setup_.rxQueues) {
     rte_mbuf* pkts[kBurst];
-    uint16_t n = rte_eth_rx_burst(t_.ports[p].ethdev->id(), 0, pkts, kBurst);
+    uint16_t n = rte_eth_rx_burst(s_->ports[q.port].ethdev->id(), q.queue, pkts, kBurst);
     if (n == 0) continue;
     counters_.rxPackets += n;
     total += n;
-    receive(p, pkts, n);
+    receive(q.port, pkts, n);
     // At most kBurst fragments went in: the death row has room for what
     // they evicted.
     if (reassembly_) counters_.drops[static_cast<size_t>(DropReason::ReassemblyFailed)] += reassembly_->collect(rte_rdtsc());
@@ -151,13 +202,11 @@ uint32_t Worker::poll(uint64_t nowMs) {
 }
 
 void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
-  const GatewayPort& p = t_.ports[port];
+  const GatewayPort& p = s_->ports[port];
   rte_mbuf* outbound[kBurst];  // keys in outKeys_
   rte_mbuf* inbound[kBurst];
   rte_mbuf* plain[kBurst];  // from an unprotected port, keys in plainKeys_
   uint32_t nOut = 0, nIn = 0, nPlain = 0;
-  rte_mbuf* released[NeighborTable::kMaxHeld];
-  size_t nReleased = 0;
 
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -178,9 +227,7 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
     const uint16_t type = loadBe16(eth + 12);
     if (type == RTE_ETHER_TYPE_ARP) {
-      nextHops_.invalidate();  // it may teach a neighbour's MAC (RFC 826)
-      replyOrFree(port, m, handleArp(t_, port, m, released, nReleased));
-      sendReleased(port, released, nReleased);
+      toControl(m, ExceptionKind::Local, port);  // answered and learned from there (RFC 826)
       continue;
     }
     if (type != RTE_ETHER_TYPE_IPV4 && type != RTE_ETHER_TYPE_IPV6) {
@@ -198,12 +245,10 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     if (lay.family == IpFamily::V6 && isNeighborDiscovery(ip, lay.totalLen)) {
-      nextHops_.invalidate();  // it may teach a neighbour's MAC (RFC 4861 7.2.5)
-      replyOrFree(port, m, handleNeighborDiscovery(t_, port, m, released, nReleased));
-      sendReleased(port, released, nReleased);
+      toControl(m, ExceptionKind::Local, port);  // RFC 4861, whatever its destination
       continue;
     }
-    if (localPortOf(t_, ip, lay.family == IpFamily::V4) >= 0) {
+    if (localPortOf(s_->ports, ip, lay.family == IpFamily::V4) >= 0) {
       if (lay.fragment && (lay.upperProtocol == ip::kProtoEsp || lay.upperProtocol == ip::kProtoUdp)) {
         // RFC 4303 3.4.1: reassemble before ESP processing; fragmented IKE
         // (UDP 500/4500) is put together the same way (reassemble()).
@@ -215,8 +260,8 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       if (isEspToUs(ip, lay)) {
         rte_pktmbuf_adj(m, kEth);
         inbound[nIn++] = m;
-      } else if (deliverLocal(port, m, lay.family == IpFamily::V4)) {
-        replyOrFree(port, m, true);
+      } else if (isEchoRequest(ip, lay)) {
+        toControl(m, ExceptionKind::Local, port);
       } else {
         drop(m, DropReason::LocalUnhandled);
       }
@@ -258,7 +303,7 @@ void Worker::bypass(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint3
   const FlowKey* keyPtrs[kBurst];
   const policy::Policy* pols[kBurst];
   for (uint32_t i = 0; i < n; ++i) keyPtrs[i] = &keys[i];
-  t_.spd->lookupBurst({keyPtrs, n}, {pols, n});
+  s_->spd->lookupBurst({keyPtrs, n}, {pols, n});
   for (uint32_t i = 0; i < n; ++i) {
     if (pols[i] && pols[i]->action == policy::PolicyAction::Bypass)
       forwardPlain({inPort, false}, pkts[i]);
@@ -295,29 +340,16 @@ rte_mbuf* Worker::reassemble(rte_mbuf* m, const IpLayout& lay) {
 }
 
 bool Worker::consumeIke(rte_mbuf* m, std::span<const uint8_t> ip, const IpLayout& lay, uint16_t l2) {
-  if (!exceptions_) return false;  // no control core: IKE is not ours to answer
+  if (!setup_.ike) return false;  // no [connections]: IKE is not ours to answer
   switch (classifyIke(ip, lay)) {  // ike_datagram.hpp
     case IkeRxKind::NatKeepalive: drop(m, DropReason::NatKeepalive); return true;
     case IkeRxKind::Ike:
       rte_pktmbuf_adj(m, l2);
-      if (!exceptions_->push(m)) drop(m, DropReason::ExceptionRingFull);
+      toControl(m, ExceptionKind::Ike, m->port);
       return true;
     case IkeRxKind::NotIke: return false;
   }
   return false;
-}
-
-void Worker::replyOrFree(uint16_t port, rte_mbuf* m, bool isReply) {
-  if (!isReply) {
-    rte_pktmbuf_free(m);  // consumed (learned from), not an error
-    return;
-  }
-  counters_.localReplies++;
-  sendFrame(port, m);
-}
-
-bool Worker::deliverLocal(uint16_t port, rte_mbuf* m, bool v4) {
-  return v4 ? answerEchoV4(t_.ports[port], m) : answerEchoV6(t_.ports[port], m);
 }
 
 void Worker::protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n) {
@@ -326,13 +358,13 @@ void Worker::protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint
   const FlowKey* keyPtrs[kBurst];
   const policy::Policy* pols[kBurst];
   for (uint32_t i = 0; i < n; ++i) keyPtrs[i] = &keys[i];
-  t_.spd->lookupBurst({keyPtrs, n}, {pols, n});
+  s_->spd->lookupBurst({keyPtrs, n}, {pols, n});
 
   SaGroups groups;
   auto encryptGroups = [&] {
     groups.forEach([&](uint32_t saIndex, rte_mbuf** run, uint32_t k) {
       DropReason why[kBurst];
-      uint32_t ok = encapsulateMbufs(*t_.outbound[saIndex], engine_, {run, k}, {why, k});
+      uint32_t ok = encapsulateMbufs(*s_->outbound[saIndex], engine_, {run, k}, {why, k});
       const uint32_t slot = NextHopCache::saSlot(saIndex);
       for (uint32_t j = 0; j < ok; ++j) route(run[j], slot);
       for (uint32_t j = ok; j < k; ++j) drop(run[j], why[j]);
@@ -351,12 +383,12 @@ void Worker::protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint
       drop(m, DropReason::PolicyDiscard);
     } else if (pol->action == policy::PolicyAction::Bypass) {
       forwardPlain({inPort, false}, m);
-    } else if (pol->saIndex >= t_.outbound.size() || !t_.outbound[pol->saIndex]) {
+    } else if (pol->saIndex >= s_->outbound.size() || !s_->outbound[pol->saIndex]) {
       drop(m, DropReason::NoSa);
     } else {
       const uint32_t sa = pol->saIndex;
       // The tunnel's MTU for inner packets, decided once per SA.
-      const uint16_t innerMtu = t_.outboundInnerMtu[sa];
+      const uint16_t innerMtu = s_->outboundInnerMtu[sa];
       uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*);
       const bool v4 = keys[i].src.isV4();
       const bool tooBig = m->pkt_len > innerMtu;
@@ -396,9 +428,9 @@ void Worker::refuseWithIcmp(const Origin& from, rte_mbuf* m, DropReason why, Icm
   // side), not the port it arrived on (whose address no policy covers).
   uint16_t sourcePort = from.inPort;
   if (from.fromTunnel)
-    if (const NextHop* hop = t_.routes->lookup(destinationOf(rte_pktmbuf_mtod(m, const uint8_t*))))
+    if (const NextHop* hop = s_->routes->lookup(destinationOf(rte_pktmbuf_mtod(m, const uint8_t*))))
       sourcePort = hop->port;
-  const auto& own = v4 ? t_.ports[sourcePort].ipv4 : t_.ports[sourcePort].ipv6;
+  const auto& own = v4 ? s_->ports[sourcePort].ipv4 : s_->ports[sourcePort].ipv6;
   if (!icmpErrorAllowed(ipBytes(m), kind)) {
     count(DropReason::IcmpSuppressed);
   } else if (!own) {
@@ -434,15 +466,17 @@ void Worker::unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n) {
       drop(m, r);
       continue;
     }
-    uint32_t idx = t_.sad->lookup(policy::SadKey::make(spi, destinationOf(rte_pktmbuf_mtod(m, uint8_t*))));
-    if (idx == policy::Sad::kNotFound || idx >= t_.inbound.size()) {
+    uint32_t idx = s_->sad->lookup(policy::SadKey::make(spi, destinationOf(rte_pktmbuf_mtod(m, uint8_t*))));
+    // An empty slot: the SA left (its SAD entry went first) or was just
+    // added and its state has not reached this worker yet.
+    if (idx == policy::Sad::kNotFound || idx >= s_->inbound.size() || !s_->inbound[idx].sa) {
       drop(m, DropReason::UnknownSpi);
       continue;
     }
     groups.add(idx, m);
   }
   groups.forEach([&](uint32_t saIndex, rte_mbuf** run, uint32_t k) {
-    InboundSa& in = t_.inbound[saIndex];
+    const InboundView& in = s_->inbound[saIndex];
     DropReason why[kBurst];
     uint32_t ok = decapsulateMbufs(*in.sa, engine_, {run, k}, {why, k});
     for (uint32_t j = 0; j < ok; ++j) {
@@ -505,40 +539,26 @@ void Worker::route(rte_mbuf* m, uint32_t slot, const Origin* from) {
     return;
   }
   const IpAddress dst = destinationOf(ip);
-  const NextHop* hop = t_.routes->lookup(dst);
+  const NextHop* hop = s_->routes->lookup(dst);
   if (!hop) {
     drop(m, DropReason::NoRoute);
     return;
   }
-  const GatewayPort& out = t_.ports[hop->port];
+  const GatewayPort& out = s_->ports[hop->port];
   if (m->pkt_len > out.mtu) {
     tooBig(m, out.mtu, from);
     return;
   }
   const IpAddress nextHop = hop->gateway ? *hop->gateway : dst;
-  if (const rte_ether_addr* mac = t_.neighbors.lookup(hop->port, nextHop)) {
+  if (const rte_ether_addr* mac = s_->neighbors.lookup(hop->port, nextHop)) {
     nextHops_.store(slot, ip, ResolvedHop{hop->port, out.mtu, *mac});
     transmit(hop->port, m, *mac);
     return;
   }
-  if (!t_.neighbors.hold(hop->port, nextHop, m)) {
-    drop(m, DropReason::NoNeighbor);
-    return;
-  }
-  if (t_.neighbors.shouldSolicit(hop->port, nextHop, nowMs_))
-    if (rte_mbuf* s = buildSolicitation(out, nextHop, pool_)) sendFrame(hop->port, s);
-}
-
-void Worker::sendReleased(uint16_t port, rte_mbuf** held, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const IpAddress dst = destinationOf(rte_pktmbuf_mtod(held[i], const uint8_t*));
-    const NextHop* hop = t_.routes->lookup(dst);
-    const rte_ether_addr* mac = hop ? t_.neighbors.lookup(port, hop->gateway ? *hop->gateway : dst) : nullptr;
-    if (mac)
-      transmit(port, held[i], *mac);
-    else
-      drop(held[i], DropReason::NoNeighbor);
-  }
+  // The control core holds it while it asks (ARP, RFC 4861 NS) and sends
+  // it once the neighbour answers; the workers learn the MAC with the next
+  // published tables.
+  toControl(m, ExceptionKind::Unresolved, hop->port);
 }
 
 void Worker::transmit(uint16_t port, rte_mbuf* m, const rte_ether_addr& dst) {
@@ -549,7 +569,7 @@ void Worker::transmit(uint16_t port, rte_mbuf* m, const rte_ether_addr& dst) {
     return;
   }
   std::memcpy(eth, dst.addr_bytes, 6);
-  std::memcpy(eth + 6, t_.ports[port].ethdev->mac().addr_bytes, 6);
+  std::memcpy(eth + 6, s_->ports[port].ethdev->mac().addr_bytes, 6);
   storeBe16(eth + 12, v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
   sendFrame(port, m);
 }
@@ -564,7 +584,7 @@ void Worker::flush() {
   for (uint16_t p = 0; p < tx_.size(); ++p) {
     TxQueue& q = tx_[p];
     if (q.n == 0) continue;
-    uint16_t sent = rte_eth_tx_burst(t_.ports[p].ethdev->id(), 0, q.pkts.data(), q.n);
+    uint16_t sent = rte_eth_tx_burst(s_->ports[p].ethdev->id(), setup_.txQueue, q.pkts.data(), q.n);
     counters_.txPackets += sent;
     for (uint16_t i = sent; i < q.n; ++i) drop(q.pkts[i], DropReason::TxFull);
     q.n = 0;

@@ -12,11 +12,17 @@
 // Every drop is counted by reason. ICMP errors (time exceeded, too big) go
 // back from the ingress port's address, rate limited per worker
 // (WorkerOptions); none about ICMP errors, later fragments or broadcasts.
-// Not yet: too-big/fragmentation where plain forwarding (BYPASS, decrypted
-// traffic) meets a smaller egress MTU: route() counts mtu-exceeded there.
+// The exception path: ARP, neighbour discovery, echo requests to us, IKE,
+// and packets whose next hop is not resolved yet go to the control core
+// over the worker's exception ring (control_path.hpp), which answers,
+// resolves and transmits them itself.
 //
-// Concurrency: one Worker per lcore; it owns its TX buffers and counters.
-// In this increment it also owns the tables (single-lcore mode).
+// Concurrency: one Worker per lcore, reading the tables the control core
+// published to it (ForwardingState through its TableSubscription), adopted
+// between bursts; it owns its RX queues, its TX queue on every port, its
+// TX buffers and its counters. The counters are written by the worker only
+// and read by the control core as statistics (aligned 64-bit words: a read
+// is never torn on x86-64, at worst one burst old).
 #pragma once
 
 #include <rte_mbuf.h>
@@ -26,9 +32,10 @@
 #include <vector>
 
 #include "dataplane/exception_ring.hpp"
-#include "dataplane/gateway_tables.hpp"
+#include "dataplane/forwarding_state.hpp"
 #include "dataplane/next_hop_cache.hpp"
 #include "dataplane/outer_reassembly.hpp"
+#include "dataplane/table_sync.hpp"
 #include "dataplane/token_bucket.hpp"
 #include "esp/crypto_engine.hpp"
 #include "net/drop_reason.hpp"
@@ -47,6 +54,10 @@ struct WorkerCounters {
   uint64_t packetsFragmented = 0;  // inner IPv4 packets split before ESP
   uint64_t fragmentsCreated = 0;
   uint64_t packetsReassembled = 0;  // outer ESP packets put back together
+  uint64_t toControl = 0;           // handed to the control core (exception ring)
+  uint64_t fromControl = 0;         // frames sent for the control core
+
+  WorkerCounters& operator+=(const WorkerCounters& o);
 };
 
 struct WorkerOptions {
@@ -55,26 +66,40 @@ struct WorkerOptions {
   uint32_t icmpErrorBurst = 20;
 };
 
+struct RxQueue {
+  uint16_t port;  // index into the gateway's ports
+  uint16_t queue;
+};
+
+// Where a worker sits: its queues and its links to the control core.
+struct WorkerSetup {
+  std::vector<RxQueue> rxQueues;  // polled in this order, each pass
+  uint16_t txQueue = 0;           // its own TX queue, the same id on every port
+  uint16_t portCount = 0;         // the gateway's ports (fixed while it runs)
+  TableSubscription* tables = nullptr;  // not owned
+  ExceptionRing* exceptions = nullptr;  // to the control core; not owned
+  // Frames the control core sends through this worker, on ports that have
+  // no TX queue to spare for the control core (ControlTx); may be null.
+  rte_ring* controlTx = nullptr;
+  // IKE to our addresses goes to the control core; false (no [connections]):
+  // it is not ours to answer and is dropped (local-unhandled).
+  bool ike = false;
+  WorkerOptions options;
+};
+
 class Worker {
  public:
   static constexpr uint16_t kBurst = OuterReassembly::kMaxAddsPerCollect;
 
-  Worker(GatewayTables& tables, esp::CryptoEngine& engine, rte_mempool* pool, const WorkerOptions& options = {});
+  Worker(const WorkerSetup& setup, esp::CryptoEngine& engine, rte_mempool* pool);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // One pass over every port's RX queue 0; returns the packets received.
+  // One pass: adopts the newest tables, sends what the control core left
+  // for it, then one burst from each RX queue; returns the packets handled.
   uint32_t poll(uint64_t nowMs);
   const WorkerCounters& counters() const { return counters_; }
-  // Where IKE datagrams to our addresses go (the control core drains it);
-  // without one they are dropped as local-unhandled or as bad ESP.
-  void setExceptionRing(ExceptionRing* ring) { exceptions_ = ring; }
-  // The worker remembers resolved next hops (next_hop_cache.hpp) and forgets
-  // them by itself when it handles ARP/ND or the route table is replaced.
-  // Whoever changes routes or neighbours in any other way calls this (on
-  // the worker's lcore) before the worker's next poll().
-  void invalidateNextHops() { nextHops_.invalidate(); }
 
  private:
   struct TxQueue {
@@ -83,8 +108,9 @@ class Worker {
   };
 
   void receive(uint16_t port, rte_mbuf** pkts, uint16_t n);
-  bool deliverLocal(uint16_t port, rte_mbuf* m, bool v4);  // m at Ethernet
-  void replyOrFree(uint16_t port, rte_mbuf* m, bool isReply);  // after a local service ran
+  // To the control core (exception_ring.hpp), or dropped when its ring is full.
+  void toControl(rte_mbuf* m, ExceptionKind kind, uint16_t port);
+  uint32_t sendForControl();
   // An outer fragment to us (at IP): the whole ESP packet once complete,
   // else nullptr (held, passed to the control core as IKE, or dropped and
   // counted).
@@ -123,21 +149,21 @@ class Worker {
   uint32_t fragment(rte_mbuf* m, uint32_t mtu, rte_mbuf** frags);
   void transmit(uint16_t port, rte_mbuf* m, const rte_ether_addr& dst);  // m at IP
   void sendFrame(uint16_t port, rte_mbuf* m);                            // m at Ethernet
-  void sendReleased(uint16_t port, rte_mbuf** held, size_t n);
   void flush();
   void drop(rte_mbuf* m, DropReason why);
   void count(DropReason why) { counters_.drops[static_cast<size_t>(why)]++; }
 
-  GatewayTables& t_;
+  WorkerSetup setup_;
+  const ForwardingState* s_ = nullptr;  // the tables of this pass
   esp::CryptoEngine& engine_;
   rte_mempool* pool_;
   uint64_t nowMs_ = 0;
   std::vector<TxQueue> tx_;
   TokenBucket icmpBudget_;
   OuterReassemblyPtr reassembly_;  // null if its table could not be allocated
-  ExceptionRing* exceptions_ = nullptr;  // not owned
+  // Resolved next hops, valid for one ForwardingState: any change of the
+  // tables (a route, a neighbour, an SA in a slot) empties it.
   NextHopCache nextHops_;
-  const RouteTable* routesSeen_ = nullptr;  // the table nextHops_ was filled from
   // Flow keys of the burst in receive(), parsed once from the IP layout
   // receive() located (members: no per-burst construction).
   std::array<FlowKey, kBurst> outKeys_;

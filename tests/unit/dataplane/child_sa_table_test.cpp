@@ -1,8 +1,8 @@
 // CHILD_SAs installed into live tables at runtime (lib/dataplane/
 // child_sa_table.hpp): the SAD finds the inbound SA, the rebuilt SPD sends
 // the negotiated traffic to the outbound SA, manually keyed SAs and
-// configured policies stay as they were, removal compacts the slots without
-// breaking the others, a rekey moves the policies to the new outbound SA,
+// configured policies stay as they were, removal empties the SA's slots
+// (reused once free again) without moving the others, a rekey moves the policies to the new outbound SA,
 // and a refused install leaves nothing behind.
 #include <catch2/catch.hpp>
 
@@ -83,9 +83,10 @@ struct Tables {
     wan.mtu = 1500;
     wan.ipv4 = PortAddress{kLocal, 24};
     t.ports.push_back(std::move(wan));
-    t.routes = RouteTable::create(name, 64, error);
-    REQUIRE(t.routes);
-    REQUIRE(t.routes->add(prefix("192.0.2.0/24"), {0, std::nullopt}, error));
+    RouteTablePtr routes = RouteTable::create(name, 64, error);
+    REQUIRE(routes);
+    REQUIRE(routes->add(prefix("192.0.2.0/24"), {0, std::nullopt}, error));
+    t.routes = std::move(routes);
     t.sad = policy::Sad::create({}, error);
     REQUIRE(t.sad);
     auto out = esp::SecurityAssociation::create(saConfig(0x100, false), esp::Direction::Outbound, *engine, error);
@@ -112,13 +113,14 @@ struct Tables {
   // not PROTECT.
   uint32_t outboundSpiFor(const char* src, const char* dst) const {
     const policy::Policy* p = t.spd->lookup(flow(src, dst));
-    if (!p || p->action != policy::PolicyAction::Protect || p->saIndex >= t.outbound.size()) return 0;
+    if (!p || p->action != policy::PolicyAction::Protect || p->saIndex >= t.outbound.size() || !t.outbound[p->saIndex])
+      return 0;
     return t.outbound[p->saIndex]->spi();
   }
   // The SPI of the inbound SA the SAD finds for `spi`, 0 when none.
   uint32_t inboundSpiFor(uint32_t spi) const {
     const uint32_t i = t.sad->lookup(policy::SadKey::make(spi, kLocal));
-    return i == policy::Sad::kNotFound || i >= t.inbound.size() ? 0 : t.inbound[i].sa->spi();
+    return i == policy::Sad::kNotFound || i >= t.inbound.size() || !t.inbound[i].sa ? 0 : t.inbound[i].sa->spi();
   }
   const InboundSa* inbound(uint32_t spi) const {
     const uint32_t i = t.sad->lookup(policy::SadKey::make(spi, kLocal));
@@ -135,7 +137,7 @@ struct Tables {
 
 }  // namespace
 
-TEST_CASE("child SAs: install, lookups, remove with slot compaction", "[child-sa]") {
+TEST_CASE("child SAs: install, lookups, remove leaves the slots empty until reused", "[child-sa]") {
   Tables f("csa_basic");
   ChildSaTable table(f.t, *f.engine);
   std::string error;
@@ -164,12 +166,20 @@ TEST_CASE("child SAs: install, lookups, remove with slot compaction", "[child-sa
   // Outer tunnel MTU decided once for the new outbound SA.
   CHECK(f.t.outboundInnerMtu.size() == f.t.outbound.size());
 
-  // Removing the first moves the second into its slots; lookups follow.
+  // Removing the first empties its slots and moves nothing: the second
+  // keeps its indices (workers may hold them until a grace period passed).
+  const uint32_t secondIn = f.t.sad->lookup(policy::SadKey::make(0xa2001, kLocal));
   f.t.inbound[f.t.sad->lookup(policy::SadKey::make(0xa1001, kLocal))].sa->counters().packets = 11;
   REQUIRE(table.remove(childDown(0xa1001, 0xb1001), error));
-  CHECK(f.t.outbound.size() == 2);
-  CHECK(f.t.inbound.size() == 2);
-  CHECK(f.t.outboundInnerMtu.size() == 2);
+  CHECK(f.t.outbound.size() == 3);
+  CHECK(f.t.inbound.size() == 3);
+  CHECK(f.t.outboundInnerMtu.size() == 3);
+  CHECK_FALSE(f.t.outbound[1]);
+  CHECK_FALSE(f.t.inbound[1].sa);
+  // No TableSync in this test: nothing else reads, so the slots are free at once.
+  CHECK(f.t.freeOutbound == std::vector<uint32_t>{1});
+  CHECK(f.t.freeInbound == std::vector<uint32_t>{1});
+  CHECK(f.t.sad->lookup(policy::SadKey::make(0xa2001, kLocal)) == secondIn);
   CHECK(f.inboundSpiFor(0xa1001) == 0);
   CHECK(f.t.spd->lookup(flow("10.0.1.5", "10.0.2.7")) == nullptr);
   CHECK(f.outboundSpiFor("10.0.1.5", "10.0.3.7") == 0xb2001);
@@ -187,10 +197,20 @@ TEST_CASE("child SAs: install, lookups, remove with slot compaction", "[child-sa
   CHECK_FALSE(table.remove(childDown(0xa1001, 0xb1001), error));  // gone already
   CHECK(error.find("no installed CHILD_SA") != std::string::npos);
 
+  // A new CHILD_SA takes the free slot.
+  REQUIRE(table.install(childUp(0xa3001, 0xb3001, {"10.0.1.0/24"}, {"10.0.5.0/24"}), error));
+  CHECK(f.t.outbound.size() == 3);
+  CHECK(f.t.sad->lookup(policy::SadKey::make(0xa3001, kLocal)) == 1);
+  CHECK(f.outboundSpiFor("10.0.1.5", "10.0.5.7") == 0xb3001);
+  CHECK(f.t.freeOutbound.empty());
+
   table.removeAll();
   CHECK(table.installed().empty());
-  CHECK(f.t.outbound.size() == 1);
-  CHECK(f.t.inbound.size() == 1);
+  CHECK(f.t.freeOutbound.size() == 2);
+  CHECK(f.t.freeInbound.size() == 2);
+  CHECK(f.t.outbound[0]);
+  CHECK_FALSE(f.t.outbound[1]);
+  CHECK_FALSE(f.t.outbound[2]);
   f.checkManualUntouched();
 }
 

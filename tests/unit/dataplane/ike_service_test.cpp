@@ -114,8 +114,9 @@ struct Rig {
     wan.mtu = 1500;
     wan.ipv4 = PortAddress{kLocal, 24};
     t.ports.push_back(std::move(wan));
-    t.routes = RouteTable::create(name, 16, error);
-    REQUIRE(t.routes->add(prefix("192.0.2.0/24"), {0, std::nullopt}, error));
+    RouteTablePtr routes = RouteTable::create(name, 16, error);
+    REQUIRE(routes->add(prefix("192.0.2.0/24"), {0, std::nullopt}, error));
+    t.routes = std::move(routes);
     t.sad = policy::Sad::create({}, error);
     t.spd = policy::SpdBuilder().build(error);
     REQUIRE(t.spd);
