@@ -226,6 +226,7 @@ int main(int argc, char** argv) {
       std::signal(SIGINT, onSignal);
       std::signal(SIGTERM, onSignal);
       const std::string mode = workers->singleLcore() ? std::string("single-lcore")
+                               : workers->size() == 1 ? std::string("1 worker lcore")
                                                       : std::to_string(workers->size()) + " worker lcores";
       std::fprintf(stderr, "ipsecgwd: running: %zu ports, %zu outbound and %zu inbound SAs, engine %s (%s), %s\n",
                    tables->ports.size(), tables->outbound.size(), tables->inbound.size(), engine->name().data(),

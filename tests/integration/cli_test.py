@@ -41,7 +41,8 @@ def check_commands(ctl_exe, sock, keys):
            and ports["wan"]["role"] == "unprotected" and ports["lan"]["ipv4"] == "10.0.1.1/24"
            and ports["lan"]["ipv6"] == "fd00:1::1/64" and ports["wan"]["mtu"] == 1500,
            f"status: ports with roles, addresses and MTU ({ports})")
-    expect(st.get("crypto_engine") == "ipsec-mb" and st.get("crypto_arch") and st.get("lcores") == 1
+    expect(st.get("crypto_engine") == "ipsec-mb" and st.get("crypto_arch") and st.get("lcores") == 2
+           and st.get("worker_mode") == "1 worker lcore"
            and st.get("outbound_sas") == 2 and st.get("inbound_sas") == 2 and st.get("version"),
            f"status: engine {st.get('crypto_engine')} ({st.get('crypto_arch')}), lcores, SA counts, version")
     rc, out, _ = ctl(ctl_exe, sock, "status")

@@ -11,11 +11,17 @@ import signal
 import subprocess
 
 
-def start(daemon, netns, config_path, stats_path, log_path, file_prefix, extra=()):
+# The EAL lcore map: the control core on CPU 0 and one worker on CPU 1, the
+# daemon's production shape; "0" is single-lcore mode, "0@0,1@1,2@1" two
+# workers sharing CPU 1 (IPSECGW_TEST_LCORES overrides the default).
+DEFAULT_LCORES = os.environ.get("IPSECGW_TEST_LCORES", "0@0,1@1")
+
+
+def start(daemon, netns, config_path, stats_path, log_path, file_prefix, extra=(), lcores=None):
     """Starts ipsecgwd in `netns`; stdout and stderr go to `log_path`."""
     log = open(log_path, "w")
     cmd = ["ip", "netns", "exec", netns, daemon, "--config", config_path, "--stats-file", stats_path, *extra,
-           "--", "-l", "0", "--no-huge", "-m", "512", "--no-pci", "--file-prefix", file_prefix,
+           "--", "--lcores", lcores or DEFAULT_LCORES, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", file_prefix,
            "--log-level=error"]
     try:
         return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)

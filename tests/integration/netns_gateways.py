@@ -139,10 +139,10 @@ sa = "{direction}-v{fam}"
     return "".join(lines)
 
 
-def start(daemon, ns, workdir, extra=()):
+def start(daemon, ns, workdir, extra=(), lcores=None):
     return ipsecgwd_process.start(daemon, NS[ns], os.path.join(workdir, f"{ns}.toml"),
                                   os.path.join(workdir, f"{ns}.json"), os.path.join(workdir, f"{ns}.log"),
-                                  f"igw{SUFFIX}{ns}", extra)
+                                  f"igw{SUFFIX}{ns}", extra, lcores)
 
 
 def stop(proc, ns, workdir):
@@ -207,17 +207,18 @@ def make_keys(transform):
     return keys
 
 
-def start_pair(daemon, workdir, keys, transform, natt, extra=(), port_args="", lan_mtu=None):
+def start_pair(daemon, workdir, keys, transform, natt, extra=(), port_args="", lan_mtu=None, lcores=None):
     """Writes both configurations (readable by root only) and starts gwA, gwB.
     `port_args` is appended to each net_af_packet device string; `lan_mtu`
-    maps "a"/"b" to that gateway's lan port MTU (default 1500)."""
+    maps "a"/"b" to that gateway's lan port MTU (default 1500); `lcores` is
+    the EAL lcore map (ipsecgwd_process.DEFAULT_LCORES)."""
     procs = {}
     for side in "ab":
         path = os.path.join(workdir, f"gw{side}.toml")
         with open(path, "w") as f:
             f.write(config(side, keys, transform, natt, port_args, (lan_mtu or {}).get(side, 1500)))
         os.chmod(path, 0o600)
-        procs[f"gw{side}"] = start(daemon, f"gw{side}", workdir, extra)
+        procs[f"gw{side}"] = start(daemon, f"gw{side}", workdir, extra, lcores)
     return procs
 
 

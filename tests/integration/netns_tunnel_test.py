@@ -8,8 +8,10 @@ and helpers in netns_gateways.py). Checks:
     keys (an independent decoder) into the hosts' ICMP echo requests/replies;
   - every mbuf is back in each gateway's pool at stop;
   - SIGTERM stops each daemon with exit 0, leaving no /var/run/dpdk/<prefix>;
-    a second start with the same prefix works.
-Usage: netns_tunnel_test.py PATH/TO/ipsecgwd [--natt] [--transform NAME]
+    a second start with the same prefix works;
+  - the daemons ran in the lcore shape asked for (--lcores: single-lcore,
+    one worker, or several workers with --qpairs RX/TX queue pairs per port).
+Usage: netns_tunnel_test.py PATH/TO/ipsecgwd [--natt] [--transform NAME] [--lcores MAP] [--qpairs N]
 """
 import argparse
 import json
@@ -23,9 +25,21 @@ from scapy.all import rdpcap, IP, IPv6, UDP, ICMP, ICMPv6EchoRequest, ICMPv6Echo
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ipsecgwd_process  # noqa: E402
 from netns_gateways import (TRANSFORMS, NS, failures, expect, nsx, build_topology, teardown, make_keys,  # noqa: E402
                             start_pair, start, stop, wait_for_gateway, ping_loss, print_logs_on_failure,
                             check_pool)
+
+
+def check_mode(workdir, lcores):
+    """The daemons ran in the shape asked for: single-lcore, or one worker per
+    EAL lcore after the main one (their start line says which)."""
+    n = len((lcores or ipsecgwd_process.DEFAULT_LCORES).split(",")) - 1
+    want = "single-lcore" if n == 0 else f"{n} worker lcore" + ("s" if n > 1 else "")
+    for ns in ("gwa", "gwb"):
+        with open(os.path.join(workdir, f"{ns}.log")) as f:
+            line = next((l for l in f if "running:" in l), "")
+        expect(line.rstrip().endswith(want), f"{ns} ran with {want}: {line.strip()}")
 
 
 def check_capture(pcaps, keys, transform, natt):
@@ -78,13 +92,18 @@ def main():
     ap.add_argument("daemon")
     ap.add_argument("--natt", action="store_true")
     ap.add_argument("--transform", default="aes128gcm16", choices=sorted(TRANSFORMS))
+    ap.add_argument("--lcores", help="EAL lcore map (default: control core and one worker)")
+    ap.add_argument("--qpairs", type=int, default=1,
+                    help="queue pairs per net_af_packet port (one per worker, one more gives the control core its own)")
     args = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="ipsecgw-netns-")
     keys = make_keys(args.transform)
     procs = {}
     try:
         build_topology()
-        procs = start_pair(args.daemon, workdir, keys, args.transform, args.natt)
+        port_args = f",qpairs={args.qpairs}" if args.qpairs > 1 else ""
+        procs = start_pair(args.daemon, workdir, keys, args.transform, args.natt, port_args=port_args,
+                           lcores=args.lcores)
         expect(wait_for_gateway("ha", "10.0.1.1"), "hostA reaches gwA (ARP + ICMP echo answered by ipsecgwd)")
         expect(wait_for_gateway("hb", "10.0.2.1"), "hostB reaches gwB")
         # Warm up neighbour resolution on every hop, then measure.
@@ -124,7 +143,8 @@ def main():
             print(f"      {ns} drops: {drops}")
             check_pool(s, ns)
         # A second start with the same file prefix works.
-        procs["gwa"] = start(args.daemon, "gwa", workdir)
+        check_mode(workdir, args.lcores)
+        procs["gwa"] = start(args.daemon, "gwa", workdir, lcores=args.lcores)
         expect(wait_for_gateway("ha", "10.0.1.1"), "gwA starts again with the same prefix and answers")
         stop(procs.pop("gwa"), "gwa", workdir)
     except Exception as e:  # report, then clean up

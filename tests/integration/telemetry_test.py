@@ -84,9 +84,11 @@ def check_telemetry(prefix, ctl_exe, sock):
         expect(0 < tel <= ctl <= tel + 4, f"/ipsecgw/ports {p}: rx_packets {tel} ~ ipsecgwctl's {ctl}")
 
     workers = got.get("/ipsecgw/workers") or {}
-    w0 = workers.get("0", {})
-    expect(w0.get("rx_packets", 0) > 0 and "mbuf_pool/size" in w0,
-           f"/ipsecgw/workers: worker 0 with rx_packets {w0.get('rx_packets')} and the pool")
+    w0, total = workers.get("0", {}), workers.get("total", {})
+    expect(w0.get("rx_packets", 0) > 0 and "control" in workers and "mbuf_pool/size" in total
+           and 0 < total.get("rx_packets", 0) <= stats["worker"]["rx_packets"] <= total.get("rx_packets", 0) + 4,
+           f"/ipsecgw/workers: worker 0 with rx_packets {w0.get('rx_packets')}, the control core, "
+           f"the total ({total.get('rx_packets')} = ipsecgwctl's) and the pool")
 
     drops = got.get("/ipsecgw/drops") or {}
     # Telemetry names allow only [A-Za-z0-9_/]: "no-route" reads "no_route".
