@@ -72,7 +72,7 @@ const esp::SecurityAssociation* findOutbound(const dataplane::GatewayTables& t, 
 
 const esp::SecurityAssociation* findInbound(const dataplane::GatewayTables& t, uint32_t spi, const IpAddress& local) {
   for (const auto& in : t.inbound)
-    if (in.sa->spi() == spi && in.sa->config().localAddress == local) return in.sa.get();
+    if (in.sa && in.sa->spi() == spi && in.sa->config().localAddress == local) return in.sa.get();
   return nullptr;
 }
 
@@ -153,7 +153,7 @@ json listSasResult(const GatewayView& v, uint64_t nowMs) {
   for (size_t i = 0; i < outNames.size() && i < t.outbound.size(); ++i)
     if (t.outbound[i]) manual.push_back(saJson(*t.outbound[i], outNames[i], uptime));
   for (size_t i = 0; i < inNames.size() && i < t.inbound.size(); ++i)
-    manual.push_back(saJson(*t.inbound[i].sa, inNames[i], uptime));
+    if (t.inbound[i].sa) manual.push_back(saJson(*t.inbound[i].sa, inNames[i], uptime));
   return {{"ike_sas", ikeSas}, {"manual_sas", manual}};
 }
 
@@ -226,6 +226,7 @@ json listPoliciesResult(const GatewayView& v) {
   // Inbound: RFC 4301 5.2 checks decrypted traffic against its SA's selectors.
   json in = json::array();
   for (size_t i = 0; i < t.inbound.size(); ++i) {
+    if (!t.inbound[i].sa) continue;  // an empty slot (gateway_tables.hpp)
     const auto& sa = *t.inbound[i].sa;
     const bool manual = i < v.config.inboundSaNames.size();
     for (const auto& sel : t.inbound[i].selectors)

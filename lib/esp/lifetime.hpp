@@ -4,6 +4,7 @@
 // stops for good. Time-based lifetimes belong to the control core's timers.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace ipsecgw::esp {
@@ -85,13 +86,11 @@ class LifetimeCounter {
   void raise(SaEvent e) {
     if (raised_ & e) return;
     raised_ |= e;
-    pending_ |= e;
+    pending_.fetch_or(e, std::memory_order_relaxed);
   }
   // Events raised since the last call; each is reported exactly once.
   uint8_t takeEvents() {
-    uint8_t e = pending_;
-    pending_ = 0;
-    return e;
+    return pending_.exchange(0, std::memory_order_relaxed);
   }
 
   bool expired() const { return expired_; }
@@ -113,7 +112,9 @@ class LifetimeCounter {
   uint64_t packets_ = 0;
   bool expired_ = false;
   uint8_t raised_ = 0;
-  uint8_t pending_ = 0;
+  // Raised by the worker, taken by the control core (ChildSaTable::
+  // softExpired) on another lcore: an atomic exchange, so none is lost.
+  std::atomic<uint8_t> pending_{0};
 };
 
 // A burst's view of a LifetimeCounter: packets within the allowance are
