@@ -206,22 +206,16 @@ template <TransformKind Kind, bool Tunnel>
 // cycles; a rekey must come first) and charges the lifetime exactly to the
 // packet: the path for a burst that may reach a limit.
 void numberAndChargeEach(SecurityAssociation& sa, std::span<PendingPacket> pending, std::span<DropReason> reasons) {
-  uint64_t seq = sa.lastSequence();
-  const uint64_t seqLimit = sa.sequenceLimit();
-  bool seqRefused = false;
   LifetimeBatch life(sa.lifetime());
   for (size_t i = 0; i < pending.size(); ++i) {
     if (reasons[i] != DropReason::None) continue;
-    if (seq >= seqLimit) {
+    if (!sa.nextSequence(pending[i].seq)) {
       reasons[i] = DropReason::SeqOverflow;
-      seqRefused = true;
       continue;
     }
-    pending[i].seq = ++seq;
     if (!life.consume(pending[i].innerLen)) reasons[i] = DropReason::LifetimeExpired;
   }
   life.commit();
-  sa.commitSequences(seq, seqRefused);
 }
 
 // Returns how many packets succeeded.
@@ -251,10 +245,14 @@ uint32_t encapsulateChunk(SecurityAssociation& sa, CryptoEngine& engine, std::sp
   // Sequence numbers and lifetime: usually the whole burst stays below every
   // limit, so it is charged and its numbers reserved at once (after DPDK's
   // esn_outb_update_sqn); otherwise packet by packet.
-  uint64_t seq = sa.lastSequence();
-  const bool wholeBurst = sa.sequenceLimit() - seq >= fit && sa.lifetime().tryAdd(fit, fitBytes);
+  // (Another worker may take the last numbers between the check and the
+  // reservation: then this burst is numbered and charged packet by packet,
+  // its lifetime charge counted twice, on the way to a rekey anyway.)
+  uint64_t seq = 0;
+  const bool wholeBurst = sa.sequenceLimit() - sa.lastSequence() >= fit && sa.lifetime().tryAdd(fit, fitBytes) &&
+                          (fit == 0 || sa.reserveSequences(fit, seq));
   if (wholeBurst)
-    sa.commitSequences(seq + fit, false);
+    --seq;  // numbered from seq + 1 below
   else
     numberAndChargeEach(sa, {pending.data(), n}, reasons.first(n));
 

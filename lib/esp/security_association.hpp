@@ -4,11 +4,18 @@
 // here, once, at install time: transform layout, outer header template,
 // nonce salt, crypto session.
 //
-// Concurrency: one SA is served by one worker at a time; the control core
-// creates it, hands it over through a ring and destroys it after an RCU grace
-// period. Nothing in here is atomic.
+// Concurrency: the control core creates an SA, publishes it to the workers
+// (lib/dataplane/table_sync.hpp) and destroys it after an RCU grace period.
+// An inbound SA is served by one worker (RSS keeps an SA's outer address
+// pair on one queue); an outbound SA may be reached by several workers
+// (inner flows spread over queues), so its sequence numbers are reserved
+// with one atomic compare-and-swap per burst: never the same number twice
+// on the wire. Its counters and lifetime charges are plain per-packet
+// state: exact with one worker per SA, possibly a few packets short when
+// workers share it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -79,19 +86,18 @@ class SecurityAssociation {
   const CryptoSession& session() const { return *session_; }
   uint32_t spi() const { return config_.spi; }
 
-  // Outbound: the last sequence number sent (0 before the first packet).
-  uint64_t lastSequence() const { return seq_; }
+  // Outbound: the last sequence number reserved (0 before the first packet).
+  uint64_t lastSequence() const { return seq_.load(std::memory_order_relaxed); }
   // Test hook and rekey helper: continue numbering after `seq`.
-  void setLastSequence(uint64_t seq) { seq_ = seq; }
+  void setLastSequence(uint64_t seq) { seq_.store(seq, std::memory_order_relaxed); }
   // Reserve the next sequence number; false once the space is exhausted
   // (2^32 - 1 without ESN, 2^64 - 1 with it; RFC 4303 3.3.3: never wrap).
-  bool nextSequence(uint64_t& seq);
-  // Burst form of nextSequence(): the caller numbers packets in a register
-  // from lastSequence() + 1 up to sequenceLimit(), then stores the last number
-  // it used once, raising the events nextSequence() would have raised
-  // (`refused`: a packet found the space exhausted).
+  bool nextSequence(uint64_t& seq) { return reserveSequences(1, seq); }
+  // Burst form: reserves `n` consecutive numbers, the first in `first`, or
+  // none (false) when fewer than `n` are left; raises the events
+  // nextSequence() would have raised.
+  bool reserveSequences(uint64_t n, uint64_t& first);
   uint64_t sequenceLimit() const { return config_.esn ? UINT64_MAX : UINT32_MAX; }
-  void commitSequences(uint64_t last, bool refused);
 
   ReplayWindow* replayWindow() { return replay_ ? &*replay_ : nullptr; }
   const ReplayWindow* replayWindow() const { return replay_ ? &*replay_ : nullptr; }
@@ -121,7 +127,7 @@ class SecurityAssociation {
   CryptoSessionPtr session_;
 
   // Hot runtime state.
-  alignas(64) uint64_t seq_ = 0;
+  alignas(64) std::atomic<uint64_t> seq_{0};
   uint8_t salt_[4] = {};
   uint8_t outerTemplate_[48] = {};  // IPv4 (20) or IPv6 (40) + UDP (8)
   uint32_t outerLen_ = 0;
@@ -131,24 +137,21 @@ class SecurityAssociation {
   SaCounters counters_;
 };
 
-inline bool SecurityAssociation::nextSequence(uint64_t& seq) {
-  uint64_t limit = config_.esn ? UINT64_MAX : UINT32_MAX;
-  if (seq_ >= limit) {
-    lifetime_.raise(kEventSeqExhausted);
-    return false;
-  }
-  seq = ++seq_;
+inline bool SecurityAssociation::reserveSequences(uint64_t n, uint64_t& first) {
   // Ask for a rekey well before the end so traffic never stops (RFC 4303
   // 3.3.3 forbids cycling the counter): at 2^32 - 2^24 without ESN.
-  if (!config_.esn && seq == UINT32_MAX - (1u << 24)) lifetime_.raise(kEventSoftLifetime);
+  constexpr uint64_t kSoftMark = UINT32_MAX - (1u << 24);
+  const uint64_t limit = sequenceLimit();
+  uint64_t last = seq_.load(std::memory_order_relaxed);
+  do {
+    if (limit - last < n) {
+      lifetime_.raise(kEventSeqExhausted);
+      return false;
+    }
+  } while (!seq_.compare_exchange_weak(last, last + n, std::memory_order_relaxed));
+  if (!config_.esn && last < kSoftMark && last + n >= kSoftMark) lifetime_.raise(kEventSoftLifetime);
+  first = last + 1;
   return true;
-}
-
-inline void SecurityAssociation::commitSequences(uint64_t last, bool refused) {
-  constexpr uint64_t kSoftMark = UINT32_MAX - (1u << 24);  // as in nextSequence()
-  if (!config_.esn && seq_ < kSoftMark && last >= kSoftMark) lifetime_.raise(kEventSoftLifetime);
-  if (refused) lifetime_.raise(kEventSeqExhausted);
-  seq_ = last;
 }
 
 }  // namespace ipsecgw::esp
