@@ -33,14 +33,12 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ike_gateway import CHECKS, Ipsecgwd, expect, ping, report_failure_context, strongswan_conn  # noqa: E402
+from ike_gateway import CHECKS, Ipsecgwd, expect, ping, report_failure_context, run_case, strongswan_conn  # noqa: E402
 import ike_cert_test as cert_test  # noqa: E402  (test PKI made with openssl, identities)
 from ike_cert_test import Pki  # noqa: E402
-from strongswan.harness import (LAN, PKI_PLUGINS, PLUGINS, StrongSwan, addr, capture, installed_children,  # noqa: E402
-                                topology)
+from strongswan.harness import LAN, PKI_PLUGINS, PLUGINS, StrongSwan, addr, capture, installed_children  # noqa: E402
 
 IKE = "aes128gcm16-prfsha256-x25519"
 ESP = "aes128gcm16"
@@ -246,20 +244,12 @@ def main():
         return 2
     daemon, case = os.path.abspath(sys.argv[1]), sys.argv[2]
     auth = sys.argv[3] if len(sys.argv) == 4 else "psk"
-    t0 = time.monotonic()
-    try:
-        with topology(dpdk_gateways={"gwA"}) as topo:
-            try:
-                give_gwb_extra_addresses(topo)
-                for initiator in ("ipsecgwd", "strongswan"):
-                    run_phase(topo, daemon, case, auth, initiator)
-            except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
-                expect(False, f"harness error: {type(e).__name__}: {e}")
-    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
-        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
-    print(f"ike fragment {case} ({auth}): {CHECKS.count - len(CHECKS.failures)}/{CHECKS.count} checks passed, "
-          f"{time.monotonic() - t0:.0f} s", flush=True)
-    return 1 if CHECKS.failures or not CHECKS.count else 0
+
+    def body(topo):
+        give_gwb_extra_addresses(topo)
+        for initiator in ("ipsecgwd", "strongswan"):
+            run_phase(topo, daemon, case, auth, initiator)
+    return run_case(f"ike fragment {case} ({auth})", body)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
-"""What the IKEv2 netns tests share (ike_interop_test.py, ike_lifecycle_test.py):
-ipsecgwd as gwA against strongSwan as gwB through the harness in strongswan/,
+"""What the IKEv2 netns tests share (ike_interop_test.py, ike_lifecycle_test.py,
+ike_cert_test.py, ike_fragment_test.py, cli_ike_test.py): ipsecgwd as gwA
+against strongSwan as gwB through the harness in strongswan/,
 
     hostA --- ipsecgwd(gwA) ===internet (IKE, ESP-in-UDP/4500)=== charon(gwB) --- hostB
 
-the check bookkeeping (`CHECKS`, `expect`), polling, an exact-count ping, the
-strongSwan side's connection and the failure context (IKE exchange as tshark
-decodes it, both logs' tails).
+the check bookkeeping (`CHECKS`, `expect`), main()'s frame (`run_case`),
+polling, an exact-count ping, the strongSwan side's connection and the
+failure context (IKE exchange as tshark decodes it, both logs' tails).
 """
 import json
 import os
@@ -14,7 +15,7 @@ import subprocess
 import time
 
 import ipsecgwd_process
-from strongswan.harness import LAN, Conn, addr
+from strongswan.harness import LAN, Conn, addr, topology
 
 GWA_ID, GWB_ID = "gwa@interop.test", "gwb@interop.test"
 
@@ -282,3 +283,25 @@ def report_failure_context(topo, gwa, gwb, pcap, since):
         print("--- ipsecgwd log (tail) ---\n" + gwa.log()[-2500:])
     if gwb:
         print("--- charon log (tail) ---\n" + gwb.log()[-3500:])
+
+
+def run_case(title, body, summary=None, on_failure=None):
+    """The frame of a netns IKE test's main(): the topology of strongswan/ with ipsecgwd as gwA,
+    `body(topo)` in it (an exception there is a failed check, and the topology is torn down all
+    the same), `on_failure(topo)` inside it if any check failed, then one result line
+    "TITLE: N/M checks passed[, SUMMARY()], S s". Returns the exit code: 1 on a failure or no check."""
+    t0 = time.monotonic()
+    try:
+        with topology(dpdk_gateways={"gwA"}) as topo:
+            try:
+                body(topo)
+            except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
+                expect(False, f"harness error: {type(e).__name__}: {e}")
+            if CHECKS.failures and on_failure:
+                on_failure(topo)
+    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
+        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
+    extra = summary() if summary else ""
+    print(f"{title}: {CHECKS.count - len(CHECKS.failures)}/{CHECKS.count} checks passed"
+          + (f", {extra}" if extra else "") + f", {time.monotonic() - t0:.0f} s", flush=True)
+    return 1 if CHECKS.failures or not CHECKS.count else 0
