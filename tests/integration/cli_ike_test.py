@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """ipsecgwctl's state-changing commands against ipsecgwd with real IKEv2
 tunnels to strongSwan 5.9.8 (harness in strongswan/, ipsecgwd as gwA from
-ike_multi_gateway.py), each effect checked on both sides:
+ike_gateway.py), each effect checked on both sides:
 
 Usage: cli_ike_test.py PATH/TO/ipsecgwd PATH/TO/ipsecgwctl CASE
   CASE = actions    one tunnel gw/net; `monitor --json` runs throughout.
@@ -45,8 +45,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ctl_client import check_hostile, check_refused_user, ctl, ctl_json, raw_client, request  # noqa: E402
-from ike_gateway import expect, run_case  # noqa: E402
-from ike_multi_gateway import GWA_ID, GWB_ID, GwConn, IkeGateway, ping, wait  # noqa: E402
+from ike_gateway import GWA_ID, GWB_ID, GwConn, Ipsecgwd, expect, ping, run_case, wait  # noqa: E402
 from strongswan.harness import LAN, Conn, StrongSwan, addr, installed_children  # noqa: E402
 
 CASES = ("actions", "reload", "bad-input")
@@ -149,8 +148,7 @@ def run_actions(topo, daemon, ctl_exe, sock):
     peers.append(gwb)
     with gwb:
         gwb.load_conns()
-        with IkeGateway(topo, daemon, "actions", [GwConn("gw", psk)], expect,
-                        ["--control-socket", sock]) as gwa:
+        with Ipsecgwd(topo, daemon, "actions", [GwConn("gw", psk)], socket=sock) as gwa:
             gwb.wait_established("gw", "net", timeout=20)
             spis = sw_spis(gwb, "gw")
             dst = addr("hostB", "eth0")
@@ -301,7 +299,7 @@ def run_reload(topo, daemon, ctl_exe, sock):
     peers.append(gwb)
     with gwb:
         gwb.load_conns()
-        with IkeGateway(topo, daemon, "reload", [gw("gw1"), gw("gw2")], expect, ["--control-socket", sock]) as gwa:
+        with Ipsecgwd(topo, daemon, "reload", [gw("gw1"), gw("gw2")], socket=sock) as gwa:
             for n in ("gw1", "gw2"):
                 gwb.wait_established(n, "net", timeout=20)
             before = {n: sw_spis(gwb, n) for n in ("gw1", "gw2")}
@@ -319,7 +317,7 @@ def run_reload(topo, daemon, ctl_exe, sock):
             rc, _, err = ctl(ctl_exe, sock, "reload")
             expect(rc == 1 and "reload refused, nothing changed: " in err and "gwa.toml:" in err,
                    f"reload of a broken file: exit {rc}, {err.strip()[:200]}")
-            gwa.write_config([gw("gw1"), gw("gw2")], head=IkeGateway.head(wan_mtu=1400))
+            gwa.write_config([gw("gw1"), gw("gw2")], wan_mtu=1400)
             rc, out, err = ctl(ctl_exe, sock, "--json", "reload")
             expect(rc == 1 and "only [connections] can change at run time; port changed" in err
                    and json.loads(out or "{}").get("error", "").startswith("reload refused"),
@@ -388,7 +386,7 @@ def run_bad_input(topo, daemon, ctl_exe, sock):
     peers.append(gwb)
     with gwb:
         gwb.load_conns()
-        with IkeGateway(topo, daemon, "bad", [GwConn("gw", psk)], expect, ["--control-socket", sock]) as gwa:
+        with Ipsecgwd(topo, daemon, "bad", [GwConn("gw", psk)], socket=sock) as gwa:
             gwb.wait_established("gw", "net", timeout=20)
             dst = addr("hostB", "eth0")
             ping(topo, "hostA", dst, count=2, interval=0.2)

@@ -116,7 +116,8 @@ class CertIpsecgwd(gateway.Ipsecgwd):
     PSK lines replaced by certificate ones."""
 
     def __init__(self, topo, daemon, pki, cert, remote_id, start_action, tag, rsa_pss=False):
-        super().__init__(topo, daemon, "not-used", IKE, ESP, start_action, tag)
+        super().__init__(topo, daemon, tag, [gateway.GwConn(psk="not-used", ike_proposals=IKE, esp_proposals=ESP,
+                                                           start_action=start_action)])
         self.use_certificate(GWA_ID, remote_id, pki.path(cert + ".pem"), pki.path(cert + ".key"),
                              [pki.path("trusted-ca.pem")], rsa_pss=rsa_pss)
 

@@ -33,7 +33,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ike_gateway import (CHECKS, Ipsecgwd, expect, ike_messages, ping, report_failure_context,  # noqa: E402
+from ike_gateway import (CHECKS, GwConn, Ipsecgwd, expect, ike_messages, ping, report_failure_context,  # noqa: E402
                          run_case, strongswan_conn, wait)
 from strongswan.harness import LAN, StrongSwan, addr, capture, installed_children, iperf3  # noqa: E402
 
@@ -143,8 +143,9 @@ def run_phase(topo, daemon, case, initiator, results):
         gwb = StrongSwan(topo, "gwB", [strongswan_conn(psk, ike, case)], retransmit_tries=3)
         with gwb:
             gwb.load_conns()
-            gwa = Ipsecgwd(topo, daemon, psk, ike, case, "start" if initiator == "ipsecgwd" else "none",
-                           f"{case}-{initiator}")
+            gwa = Ipsecgwd(topo, daemon, f"{case}-{initiator}",
+                           [GwConn(psk=psk, ike_proposals=ike, esp_proposals=case,
+                                   start_action="start" if initiator == "ipsecgwd" else "none")])
             with gwa:
                 t0 = time.monotonic()
                 if initiator == "strongswan":
@@ -198,8 +199,9 @@ def run_negative(topo, daemon, case):
                              retransmit_tries=2)
             with gwb:
                 gwb.load_conns()
-                gwa = Ipsecgwd(topo, daemon, gwa_psk, ike, "aes128gcm16",
-                               "start" if initiator == "ipsecgwd" else "none", f"{case}-{initiator}")
+                gwa = Ipsecgwd(topo, daemon, f"{case}-{initiator}",
+                               [GwConn(psk=gwa_psk, ike_proposals=ike,
+                                       start_action="start" if initiator == "ipsecgwd" else "none")])
                 with gwa:
                     if initiator == "strongswan":
                         r = gwb.initiate("net", timeout=20, check=False)
@@ -286,7 +288,7 @@ def run_rekey(topo, daemon):
         gwb = StrongSwan(topo, "gwB", [strongswan_conn(psk, ike, "aes128gcm16")], retransmit_tries=3)
         with gwb:
             gwb.load_conns()
-            gwa = Ipsecgwd(topo, daemon, psk, ike, "aes128gcm16", "start", "rekey", child_rekey_time=12)
+            gwa = Ipsecgwd(topo, daemon, "rekey", [GwConn(psk=psk, ike_proposals=ike, child_rekey_time=12)])
             with gwa:
                 spis = check_established(gwa, gwb, "aes128gcm16", "ipsecgwd")
                 if spis:

@@ -44,7 +44,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ike_gateway import (CHECKS, Ipsecgwd, expect, ike_messages, info, ping, report_failure_context,  # noqa: E402
+from ike_gateway import (CHECKS, GwConn, Ipsecgwd, expect, ike_messages, info, ping, report_failure_context,  # noqa: E402
                          run_case, strongswan_conn, wait)
 from strongswan.harness import StrongSwan, addr, capture, installed_children, iperf3  # noqa: E402
 
@@ -196,11 +196,15 @@ def udp_drops(topo, ns):
     return int(lines[1][lines[0].index("RcvbufErrors")]) if len(lines) >= 2 else -1
 
 
-def start_pair(topo, daemon, ctl, tag, psk, ipsecgwd_starts=True, esp=ESP_PFS, gwb_kw=None, **gwa_kw):
+def start_pair(topo, daemon, ctl, tag, psk, ipsecgwd_starts=True, esp=ESP_PFS, gwb_kw=None, ike=None, **conn_kw):
+    """strongSwan (gwB) and ipsecgwd (gwA) with connection gw; `ike` overrides ipsecgwd's [ike] keys,
+    `conn_kw` GwConn fields."""
     gwb = StrongSwan(topo, "gwB", [strongswan_conn(psk, IKE, esp, **(gwb_kw or {}))], retransmit_tries=3)
     gwb.start()
     gwb.load_conns()
-    gwa = Ipsecgwd(topo, daemon, psk, IKE, esp, "start" if ipsecgwd_starts else "none", tag, ctl_exe=ctl, **gwa_kw)
+    gwa = Ipsecgwd(topo, daemon, tag, [GwConn(psk=psk, ike_proposals=IKE, esp_proposals=esp,
+                                              start_action="start" if ipsecgwd_starts else "none", **conn_kw)],
+                   ike=ike, ctl_exe=ctl)
     gwa.__enter__()
     return gwa, gwb
 
@@ -248,6 +252,12 @@ REKEY_CASES = {
                 event=r"IKE_SA gw\[\d+\] down: rekeyed",
                 swanctl=dict(ike="gw"), ipsecgwctl=("ike", "gw")),
 }
+
+
+def create_child_sa_requests(pcap):
+    """CREATE_CHILD_SA requests (rekeys of either kind) in the capture, by sender: {GWA: n, GWB: n}."""
+    msgs = ike_messages(pcap, with_source=True)
+    return {src: sum(1 for m in msgs if m[0] == src and m[1] == 36 and not m[2]) for src in (GWA, GWB)}
 
 
 def run_rekey_case(topo, daemon, ctl, kind, check_running, check_stopped):
@@ -336,10 +346,7 @@ def child_rekey_running(gwa, gwb, sa, snaps):
 def child_rekey_stopped(gwa, gwb, stats, pcap):
     del gwa
     # PFS and who rekeyed: CREATE_CHILD_SA with a KE in request and response, from both sides.
-    msgs = ike_messages(pcap, with_source=True)
-    ccs = [m for m in msgs if m[1] == 36]
-    by = {GWA: sum(1 for m in ccs if m[0] == GWA and not m[2]),
-          GWB: sum(1 for m in ccs if m[0] == GWB and not m[2])}
+    by = create_child_sa_requests(pcap)
     # The payloads are encrypted on the wire; charon logs them.
     n, no_ke = charon_pfs(gwb.log())
     expect(n >= 12 and not no_ke, f"PFS: all {n} CREATE_CHILD_SA messages with an SA payload in charon's "
@@ -391,8 +398,7 @@ def ike_rekey_running(gwa, gwb, sa, snaps):
 
 def ike_rekey_stopped(gwa, gwb, stats, pcap):
     del gwa, gwb
-    msgs = ike_messages(pcap, with_source=True)
-    by = {src: sum(1 for m in msgs if m[0] == src and m[1] == 36 and not m[2]) for src in (GWA, GWB)}
+    by = create_child_sa_requests(pcap)
     expect(by[GWA] >= 2 and by[GWB] >= 2, f"IKE SA rekeys requested by ipsecgwd {by[GWA]}, "
            f"by strongSwan {by[GWB]}")
     svc = service(stats)
