@@ -243,6 +243,7 @@ int main(int argc, char** argv) {
         view.tables = tables.get();
         view.crypto = engine.get();
         view.counters = [&] { return control::DataPathCounters{workers->counters(), controlPath->counters()}; };
+        view.tableSync = [&] { return sync->counters(); };
         view.poolCounts = [&] {
           PoolCounts now = poolCounts;
           now.availAtStop = rte_mempool_avail_count(pool);

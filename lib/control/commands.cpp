@@ -223,6 +223,14 @@ nlohmann::json statsResult(const GatewayView& v) {
   IkeReport ike;
   if (v.ikeReport) ike = v.ikeReport();
   nlohmann::json j = statsJson(*v.tables, total, pool, v.ikeReport ? &ike : nullptr);
+  if (v.tableSync) {
+    const dataplane::TableSyncCounters ts = v.tableSync();
+    j["table_sync"] = {{"published", ts.published},
+                       {"deferred", ts.deferred},
+                       {"states_freed", ts.statesFreed},
+                       {"slots_reclaimed", ts.slotsReclaimed},
+                       {"waiting_for_grace", ts.waitingForGrace}};
+  }
   // Live, the pool's "at stop" count is the count now.
   auto& mp = j["mbuf_pool"];
   mp["avail_now"] = mp["avail_at_stop"];

@@ -16,6 +16,7 @@
 #include "config/gateway_config.hpp"
 #include "control/stats_json.hpp"
 #include "dataplane/gateway_tables.hpp"
+#include "dataplane/table_sync.hpp"
 #include "dataplane/worker.hpp"
 #include "esp/crypto_engine.hpp"
 #include "ike/engine/ike_engine.hpp"
@@ -84,6 +85,8 @@ struct GatewayView {
   const dataplane::GatewayTables* tables = nullptr;
   const esp::CryptoEngine* crypto = nullptr;
   std::function<DataPathCounters()> counters;  // empty: all zero
+  // Table publication to the workers (table_sync.hpp); empty: not shown.
+  std::function<dataplane::TableSyncCounters()> tableSync;
   std::function<PoolCounts()> poolCounts;  // live; availAtStop = free now
   ike::Engine* ike = nullptr;              // nullptr: no [connections]
   std::function<IkeReport()> ikeReport;    // empty: no [connections]

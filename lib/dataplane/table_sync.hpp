@@ -78,6 +78,7 @@ struct TableSyncCounters {
   uint64_t deferred = 0;      // publications that waited for ring room
   uint64_t statesFreed = 0;
   uint64_t slotsReclaimed = 0;  // retired SAs destroyed, their slots free again
+  uint64_t waitingForGrace = 0;  // old states not yet freed (a gauge)
 };
 
 class TableSync {
@@ -105,7 +106,11 @@ class TableSync {
 
   uint64_t version() const { return version_; }
   size_t waitingForGrace() const { return deferred_.size(); }
-  const TableSyncCounters& counters() const { return counters_; }
+  TableSyncCounters counters() const {
+    TableSyncCounters c = counters_;
+    c.waitingForGrace = deferred_.size();
+    return c;
+  }
 
  private:
   struct Deferred {
