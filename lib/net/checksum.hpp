@@ -6,7 +6,9 @@
 
 namespace ipsecgw {
 
-// One's-complement sum of 16-bit big-endian words, not yet folded or inverted.
+// One's-complement sum of 16-bit big-endian words plus `sum`, not yet folded
+// to 16 bits or inverted: any value congruent modulo 0xffff may come back, so
+// the result only goes into checksumFinish or into further sums.
 uint32_t checksumPartial(const uint8_t* data, size_t len, uint32_t sum = 0);
 // Fold a partial sum and invert it: the value that goes on the wire.
 inline uint16_t checksumFinish(uint32_t sum) {
@@ -19,7 +21,11 @@ inline uint16_t ipv4HeaderChecksum(const uint8_t* header, size_t headerLen) {
   return checksumFinish(checksumPartial(header, headerLen));
 }
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit field changing m -> m'.
-uint16_t checksumUpdate16(uint16_t checksum, uint16_t oldValue, uint16_t newValue);
+// Inline: every forwarded IPv4 packet patches its TTL with it.
+inline uint16_t checksumUpdate16(uint16_t checksum, uint16_t oldValue, uint16_t newValue) {
+  uint32_t sum = static_cast<uint16_t>(~checksum) + static_cast<uint16_t>(~oldValue) + newValue;
+  return checksumFinish(sum);
+}
 
 }  // namespace ipsecgw
 
