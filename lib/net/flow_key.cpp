@@ -9,16 +9,13 @@ namespace ipsecgw {
 
 namespace {
 
-constexpr uint8_t kProtoDccp = 33;
-constexpr uint8_t kProtoSctp = 132;
-constexpr uint8_t kProtoUdpLite = 136;
-
 // Whether the packet (or fragment) holds the start of the upper-layer header.
 enum class FragmentKind : uint8_t { NotFragment, First, NonInitial };
 
 // Reads ports (or ICMP type/code) from the upper-layer header in `l4`, which
 // is bounded by the IP length. See parseFlowKey for the truncation rules.
-DropReason readPorts(std::span<const uint8_t> l4, FragmentKind frag, FlowKey& out) {
+// Inline into each parser: the data path classifies every outbound packet.
+[[gnu::always_inline]] inline DropReason readPorts(std::span<const uint8_t> l4, FragmentKind frag, FlowKey& out) {
   out.srcPort = 0;
   out.dstPort = 0;
   out.portsOpaque = true;
@@ -121,21 +118,6 @@ DropReason parseV6(std::span<const uint8_t> p, FlowKey& out) {
 }
 
 }  // namespace
-
-bool protocolHasPorts(uint8_t proto) {
-  switch (proto) {
-    case ip::kProtoTcp:
-    case ip::kProtoUdp:
-    case kProtoSctp:
-    case kProtoDccp:
-    case kProtoUdpLite:
-    case ip::kProtoIcmp:
-    case ip::kProtoIcmpv6:
-      return true;
-    default:
-      return false;
-  }
-}
 
 DropReason parseFlowKey(std::span<const uint8_t> ipPacket, FlowKey& out) {
   if (ipPacket.empty()) return DropReason::Malformed;
