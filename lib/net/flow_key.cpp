@@ -39,9 +39,9 @@ enum class FragmentKind : uint8_t { NotFragment, First, NonInitial };
   return DropReason::None;
 }
 
-// IpAddress::v4/v6 in place: on the data path the out-of-line call and the
-// copy of its returned temporary cost more than the parse itself (the copy
-// reads back, 16 bytes at once, what the callee just wrote in pieces).
+// IpAddress::v4/v6 written in place: assigning a returned temporary costs more
+// than the parse itself when it is written in pieces and read back 16 bytes
+// at once (store forwarding fails).
 void setAddress(IpAddress& a, IpFamily family, const uint8_t* p) {
   a.family = family;
   if (family == IpFamily::V4) {
@@ -64,8 +64,8 @@ DropReason parseV4(std::span<const uint8_t> p, FlowKey& out) {
   uint32_t total = loadBe16(p.data() + ip::kV4TotalLen);
   if (ihl < ip::kIpv4MinHeader || total < ihl || total > p.size()) return DropReason::Malformed;
   FragmentKind kind = v4FragmentKind(p.data());
-  out.src = IpAddress::v4(p.data() + ip::kV4Src);
-  out.dst = IpAddress::v4(p.data() + ip::kV4Dst);
+  setAddress(out.src, IpFamily::V4, p.data() + ip::kV4Src);
+  setAddress(out.dst, IpFamily::V4, p.data() + ip::kV4Dst);
   out.proto = p[ip::kV4Proto];
   // Options are skipped by starting the upper layer at IHL.
   return readPorts(p.subspan(ihl, total - ihl), kind, out);
@@ -75,8 +75,8 @@ DropReason parseV6(std::span<const uint8_t> p, FlowKey& out) {
   if (p.size() < ip::kIpv6Header) return DropReason::Malformed;
   uint32_t total = ip::kIpv6Header + loadBe16(p.data() + ip::kV6PayloadLen);
   if (total > p.size()) return DropReason::Malformed;
-  out.src = IpAddress::v6(p.data() + ip::kV6Src);
-  out.dst = IpAddress::v6(p.data() + ip::kV6Dst);
+  setAddress(out.src, IpFamily::V6, p.data() + ip::kV6Src);
+  setAddress(out.dst, IpFamily::V6, p.data() + ip::kV6Dst);
   ByteReader r(p.subspan(ip::kIpv6Header, total - ip::kIpv6Header));
   uint8_t nh = p[ip::kV6NextHeader];
   FragmentKind kind = FragmentKind::NotFragment;

@@ -5,6 +5,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,8 +18,21 @@ struct IpAddress {
   IpFamily family = IpFamily::V4;
   std::array<uint8_t, 16> bytes{};
 
-  static IpAddress v4(const uint8_t* p);
-  static IpAddress v6(const uint8_t* p);
+  // Inline: the data path makes addresses from packet headers (SAD key,
+  // route, flow key). Out of line, the returned temporary was written in
+  // pieces and read back 16 bytes at once: a store-forwarding stall that
+  // took most of the inner flow key's parse (inbound profile, 64 B).
+  static IpAddress v4(const uint8_t* p) {
+    IpAddress a;
+    std::memcpy(a.bytes.data(), p, 4);
+    return a;
+  }
+  static IpAddress v6(const uint8_t* p) {
+    IpAddress a;
+    a.family = IpFamily::V6;
+    std::memcpy(a.bytes.data(), p, 16);
+    return a;
+  }
   static std::optional<IpAddress> parse(std::string_view text);
 
   bool isV4() const { return family == IpFamily::V4; }
