@@ -43,13 +43,10 @@ enum class FragmentKind : uint8_t { NotFragment, First, NonInitial };
 // than the parse itself when it is written in pieces and read back 16 bytes
 // at once (store forwarding fails).
 void setAddress(IpAddress& a, IpFamily family, const uint8_t* p) {
-  a.family = family;
-  if (family == IpFamily::V4) {
-    a.bytes = {};
-    std::memcpy(a.bytes.data(), p, 4);
-  } else {
-    std::memcpy(a.bytes.data(), p, 16);
-  }
+  if (family == IpFamily::V4)
+    a.setV4(p);
+  else
+    a.setV6(p);
 }
 
 FragmentKind v4FragmentKind(const uint8_t* p) {
