@@ -1,9 +1,11 @@
 #include "prometheus.hpp"
 
-#include <cstdio>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "util/hex.hpp"
 
 namespace ipsecgw::ctl {
 
@@ -95,10 +97,11 @@ class Exposition {
   std::map<std::string, Family> families_;
 };
 
+// The daemon sends an ESP SPI as a JSON number; anything else (not a
+// number, wider than 32 bits) is labelled as SPI 0 rather than refused.
 std::string spiHex(const json& spi) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08llx", spi.is_number_unsigned() ? static_cast<unsigned long long>(spi.get<uint64_t>()) : 0ull);
-  return buf;
+  const uint64_t v = spi.is_number_unsigned() ? spi.get<uint64_t>() : 0;
+  return formatSpi(v <= UINT32_MAX ? static_cast<uint32_t>(v) : 0);
 }
 
 // The section `key` of `stats`, or an empty object (a daemon without IKE

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "control/events.hpp"
+#include "util/hex.hpp"
 #include "util/log.hpp"
 
 namespace ipsecgw::control {
@@ -97,9 +98,7 @@ Reply runRekey(GatewayView& v, const nlohmann::json& args, uint64_t nowMs) {
     auto spi = spiArg(*spiIt);
     if (!spi) return unexpected(spi.error());
     if (!v.ike->rekeyChildSa(*spi, nowMs, error)) return unexpected(error);
-    char hex[11];
-    std::snprintf(hex, sizeof hex, "0x%08x", *spi);
-    result["spi"] = hex;
+    result["spi"] = formatSpi(*spi);
     return result;
   }
   auto conn = stringArg(args, "connection", true);

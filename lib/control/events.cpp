@@ -1,18 +1,11 @@
 #include "control/events.hpp"
 
-#include <cstdio>
-
 #include "esp/transform.hpp"
+#include "util/hex.hpp"
 
 namespace ipsecgw::control {
 
 namespace {
-
-std::string hex32(uint32_t v) {
-  char b[11];
-  std::snprintf(b, sizeof b, "0x%08x", v);
-  return b;
-}
 
 nlohmann::json endpointJson(const ike::Endpoint& e) {
   return {{"address", e.address.toString()}, {"port", e.port}};
@@ -27,17 +20,17 @@ struct EventVisitor {
                      {"connection", e.connection},
                      {"child", e.child},
                      {"ike_sa_id", e.ikeSaId},
-                     {"spi_in", hex32(e.inbound.spi)},
-                     {"spi_out", hex32(e.outbound.spi)},
+                     {"spi_in", formatSpi(e.inbound.spi)},
+                     {"spi_out", formatSpi(e.outbound.spi)},
                      {"transform", std::string(esp::transformInfo(e.outbound.transform).name)},
                      {"esn", e.outbound.esn}};
-    j["replaces_spi_in"] = e.replacesInboundSpi ? nlohmann::json(hex32(e.replacesInboundSpi)) : nlohmann::json();
+    j["replaces_spi_in"] = e.replacesInboundSpi ? nlohmann::json(formatSpi(e.replacesInboundSpi)) : nlohmann::json();
     return j;
   }
   nlohmann::json operator()(const ike::ChildSaDown& e) const {
     return {{"type", "child-down"},        {"time_ms", nowMs},          {"connection", e.connection},
-            {"child", e.child},            {"ike_sa_id", e.ikeSaId},    {"spi_in", hex32(e.inboundSpi)},
-            {"spi_out", hex32(e.outboundSpi)}};
+            {"child", e.child},            {"ike_sa_id", e.ikeSaId},    {"spi_in", formatSpi(e.inboundSpi)},
+            {"spi_out", formatSpi(e.outboundSpi)}};
   }
   nlohmann::json operator()(const ike::IkeSaUp& e) const {
     return {{"type", "ike-up"},           {"time_ms", nowMs},           {"connection", e.connection},

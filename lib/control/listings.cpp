@@ -1,21 +1,14 @@
 // list-sas, list-conns, list-policies, list-routes: read-only views of the
 // tables, the IKE engine and the configuration snapshot. Never a key: SA
 // objects are read through their config's public, non-secret fields only.
-#include <cstdio>
-
 #include "control/commands.hpp"
+#include "util/hex.hpp"
 
 namespace ipsecgw::control {
 
 namespace {
 
 using nlohmann::json;
-
-std::string hexSpi(uint64_t spi, int digits) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%0*llx", digits, static_cast<unsigned long long>(spi));
-  return buf;
-}
 
 const char* directionName(esp::Direction d) { return d == esp::Direction::Inbound ? "inbound" : "outbound"; }
 
@@ -39,7 +32,7 @@ json saJson(const esp::SecurityAssociation& sa, const std::string& name, uint64_
   json j = {{"name", name},
             {"direction", directionName(sa.direction())},
             {"spi", sa.spi()},
-            {"spi_hex", hexSpi(sa.spi(), 8)},
+            {"spi_hex", formatSpi(sa.spi())},
             {"transform", std::string(sa.info().name)},
             {"mode", c.mode == esp::Mode::Tunnel ? "tunnel" : "transport"},
             {"esn", c.esn},
@@ -119,8 +112,8 @@ json listSasResult(const GatewayView& v, uint64_t nowMs) {
         const uint64_t age = ageS(nowMs, c.establishedMs);
         children.push_back({{"name", c.child},
                             {"proposal", c.proposal},
-                            {"inbound_spi", hexSpi(c.inboundSpi, 8)},
-                            {"outbound_spi", hexSpi(c.outboundSpi, 8)},
+                            {"inbound_spi", formatSpi(c.inboundSpi)},
+                            {"outbound_spi", formatSpi(c.outboundSpi)},
                             {"local_ts", lts},
                             {"remote_ts", rts},
                             {"age_s", age},
@@ -131,8 +124,8 @@ json listSasResult(const GatewayView& v, uint64_t nowMs) {
                         {"connection", s.connection},
                         {"state", s.state},
                         {"initiator", s.initiator},
-                        {"spi_i", hexSpi(s.spiI, 16)},
-                        {"spi_r", hexSpi(s.spiR, 16)},
+                        {"spi_i", formatIkeSpi(s.spiI)},
+                        {"spi_r", formatIkeSpi(s.spiR)},
                         {"local_address", s.local.address.toString()},
                         {"local_port", s.local.port},
                         {"remote_address", s.remote.address.toString()},
@@ -219,7 +212,7 @@ json listPoliciesResult(const GatewayView& v) {
                 {"selector", selectorJson(p.sel)},
                 {"sa_spi", nullptr}};
       if (p.action == policy::PolicyAction::Protect && p.saIndex < t.outbound.size() && t.outbound[p.saIndex])
-        j["sa_spi"] = hexSpi(t.outbound[p.saIndex]->spi(), 8);
+        j["sa_spi"] = formatSpi(t.outbound[p.saIndex]->spi());
       out.push_back(std::move(j));
     }
   }
@@ -233,7 +226,7 @@ json listPoliciesResult(const GatewayView& v) {
                     {"origin", manual ? "config" : "ike"},
                     {"direction", "inbound"},
                     {"action", "protect"},
-                    {"sa_spi", hexSpi(sa.spi(), 8)},
+                    {"sa_spi", formatSpi(sa.spi())},
                     {"selector", selectorJson(sel)}});
   }
   return {{"outbound", out}, {"inbound", in}};

@@ -3,16 +3,11 @@
 #include <cstdio>
 
 #include "esp/transform.hpp"
+#include "util/hex.hpp"
 
 namespace ipsecgw::dataplane {
 
 namespace {
-
-std::string hex32(uint32_t v) {
-  char b[11];
-  std::snprintf(b, sizeof b, "0x%08x", v);
-  return b;
-}
 
 std::string endpoint(const ike::Endpoint& e) { return e.address.toString() + "[" + std::to_string(e.port) + "]"; }
 
@@ -87,14 +82,14 @@ void IkeService::apply(ike::SaEvent&& e) {
   if (auto* up = std::get_if<ike::ChildSaUp>(&e)) {
     const std::string name = childName(up->connection, up->child, up->ikeSaId);
     const uint32_t in = up->inbound.spi, out = up->outbound.spi;
-    std::string line = "CHILD_SA " + name + " up: SPIs " + hex32(in) + "_i " + hex32(out) + "_o, " +
+    std::string line = "CHILD_SA " + name + " up: SPIs " + formatSpi(in) + "_i " + formatSpi(out) + "_o, " +
                        std::string(esp::transformInfo(up->outbound.transform).name) +
                        (up->outbound.esn ? "-esn" : "") + ", " + up->outbound.localAddress.toString() + " <-> " +
                        up->outbound.remoteAddress.toString();
     if (up->outbound.udpEncap)
       line += " UDP " + std::to_string(up->outbound.udpEncap->srcPort) + "->" +
               std::to_string(up->outbound.udpEncap->dstPort);
-    if (up->replacesInboundSpi) line += ", replaces " + hex32(up->replacesInboundSpi) + "_i";
+    if (up->replacesInboundSpi) line += ", replaces " + formatSpi(up->replacesInboundSpi) + "_i";
     std::string error;
     if (!sas_.install(std::move(*up), error)) {
       counters_.installFailures++;
@@ -113,8 +108,8 @@ void IkeService::apply(ike::SaEvent&& e) {
       return;
     }
     counters_.childSasDown++;
-    std::string line = "CHILD_SA " + name + " down: SPIs " + hex32(down->inboundSpi) + "_i " +
-                       hex32(down->outboundSpi) + "_o";
+    std::string line = "CHILD_SA " + name + " down: SPIs " + formatSpi(down->inboundSpi) + "_i " +
+                       formatSpi(down->outboundSpi) + "_o";
     for (size_t i = before; i < sas_.retired().size(); ++i) {
       const auto& r = sas_.retired()[i];
       line += r.direction == esp::Direction::Inbound ? ", in " : ", out ";

@@ -1,5 +1,7 @@
 #include "util/hex.hpp"
 
+#include <fmt/format.h>
+
 namespace ipsecgw {
 
 namespace {
@@ -40,5 +42,9 @@ std::string encodeHex(const uint8_t* data, size_t n) {
   }
   return out;
 }
+
+std::string formatSpi(uint32_t spi) { return fmt::format("0x{:08x}", spi); }
+
+std::string formatIkeSpi(uint64_t spi) { return fmt::format("0x{:016x}", spi); }
 
 }  // namespace ipsecgw

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """ipsecgwctl's state-changing commands against ipsecgwd with real IKEv2
 tunnels to strongSwan 5.9.8 (harness in strongswan/, ipsecgwd as gwA from
-ike_multi_gateway.py), each effect checked on both sides:
+ike_gateway.py), each effect checked on both sides:
 
 Usage: cli_ike_test.py PATH/TO/ipsecgwd PATH/TO/ipsecgwctl CASE
   CASE = actions    one tunnel gw/net; `monitor --json` runs throughout.
@@ -45,22 +45,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ctl_client import check_hostile, check_refused_user, ctl, ctl_json, raw_client, request  # noqa: E402
-from ike_multi_gateway import GWA_ID, GWB_ID, GwConn, IkeGateway, ping, wait  # noqa: E402
-from strongswan.harness import LAN, Conn, StrongSwan, addr, installed_children, topology  # noqa: E402
+from ike_gateway import GWA_ID, GWB_ID, GwConn, Ipsecgwd, expect, ping, run_case, wait  # noqa: E402
+from strongswan.harness import LAN, Conn, StrongSwan, addr, installed_children  # noqa: E402
 
 CASES = ("actions", "reload", "bad-input")
-failures = []
-checks = 0
 peers = []  # the StrongSwan instances, for their logs on a failure
-
-
-def expect(cond, what):
-    global checks
-    checks += 1
-    print(("ok    " if cond else "FAIL  ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 class PingStream:
@@ -159,8 +148,7 @@ def run_actions(topo, daemon, ctl_exe, sock):
     peers.append(gwb)
     with gwb:
         gwb.load_conns()
-        with IkeGateway(topo, daemon, "actions", [GwConn("gw", psk)], expect,
-                        ["--control-socket", sock]) as gwa:
+        with Ipsecgwd(topo, daemon, "actions", [GwConn("gw", psk)], socket=sock) as gwa:
             gwb.wait_established("gw", "net", timeout=20)
             spis = sw_spis(gwb, "gw")
             dst = addr("hostB", "eth0")
@@ -311,7 +299,7 @@ def run_reload(topo, daemon, ctl_exe, sock):
     peers.append(gwb)
     with gwb:
         gwb.load_conns()
-        with IkeGateway(topo, daemon, "reload", [gw("gw1"), gw("gw2")], expect, ["--control-socket", sock]) as gwa:
+        with Ipsecgwd(topo, daemon, "reload", [gw("gw1"), gw("gw2")], socket=sock) as gwa:
             for n in ("gw1", "gw2"):
                 gwb.wait_established(n, "net", timeout=20)
             before = {n: sw_spis(gwb, n) for n in ("gw1", "gw2")}
@@ -329,7 +317,7 @@ def run_reload(topo, daemon, ctl_exe, sock):
             rc, _, err = ctl(ctl_exe, sock, "reload")
             expect(rc == 1 and "reload refused, nothing changed: " in err and "gwa.toml:" in err,
                    f"reload of a broken file: exit {rc}, {err.strip()[:200]}")
-            gwa.write_config([gw("gw1"), gw("gw2")], head=IkeGateway.head(wan_mtu=1400))
+            gwa.write_config([gw("gw1"), gw("gw2")], wan_mtu=1400)
             rc, out, err = ctl(ctl_exe, sock, "--json", "reload")
             expect(rc == 1 and "only [connections] can change at run time; port changed" in err
                    and json.loads(out or "{}").get("error", "").startswith("reload refused"),
@@ -398,7 +386,7 @@ def run_bad_input(topo, daemon, ctl_exe, sock):
     peers.append(gwb)
     with gwb:
         gwb.load_conns()
-        with IkeGateway(topo, daemon, "bad", [GwConn("gw", psk)], expect, ["--control-socket", sock]) as gwa:
+        with Ipsecgwd(topo, daemon, "bad", [GwConn("gw", psk)], socket=sock) as gwa:
             gwb.wait_established("gw", "net", timeout=20)
             dst = addr("hostB", "eth0")
             ping(topo, "hostA", dst, count=2, interval=0.2)
@@ -450,29 +438,21 @@ def main():
         print(__doc__)
         return 2
     daemon, ctl_exe, case = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
-    t0 = time.monotonic()
-    try:
-        with topology(dpdk_gateways={"gwA"}) as topo:
-            os.chmod(topo.workdir, 0o711)  # nobody may traverse it to reach the socket, nothing more
-            sock = os.path.join(topo.workdir, "ctl", "gwa.sock")
-            try:
-                {"actions": run_actions, "reload": run_reload, "bad-input": run_bad_input}[case](
-                    topo, daemon, ctl_exe, sock)
-            except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
-                expect(False, f"harness error: {type(e).__name__}: {e}")
-            if failures:
-                for f in sorted(os.listdir(topo.workdir)):
-                    p = os.path.join(topo.workdir, f, "gwa.log")
-                    if os.path.exists(p):
-                        print(f"--- {p} (tail) ---\n" + open(p, errors="replace").read()[-3000:])
-                for gwb in peers:
-                    lines = [ln for ln in gwb.log().splitlines() if "vici client" not in ln]
-                    print("--- charon log (tail) ---\n" + "\n".join(lines[-60:]))
-    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
-        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
-    print(f"cli ike {case}: {checks - len(failures)}/{checks} checks passed, {time.monotonic() - t0:.0f} s",
-          flush=True)
-    return 1 if failures or not checks else 0
+    run = {"actions": run_actions, "reload": run_reload, "bad-input": run_bad_input}[case]
+
+    def body(topo):
+        os.chmod(topo.workdir, 0o711)  # nobody may traverse it to reach the socket, nothing more
+        run(topo, daemon, ctl_exe, os.path.join(topo.workdir, "ctl", "gwa.sock"))
+
+    def logs(topo):
+        for f in sorted(os.listdir(topo.workdir)):
+            p = os.path.join(topo.workdir, f, "gwa.log")
+            if os.path.exists(p):
+                print(f"--- {p} (tail) ---\n" + open(p, errors="replace").read()[-3000:])
+        for gwb in peers:
+            lines = [ln for ln in gwb.log().splitlines() if "vici client" not in ln]
+            print("--- charon log (tail) ---\n" + "\n".join(lines[-60:]))
+    return run_case(f"cli ike {case}", body, on_failure=logs)
 
 
 if __name__ == "__main__":

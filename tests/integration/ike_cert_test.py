@@ -38,7 +38,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ike_gateway as gateway  # noqa: E402  (ipsecgwd as gwA, checks, ping, wait, failure reports)
-from strongswan.harness import LAN, PKI_PLUGINS, PLUGINS, Conn, StrongSwan, addr, capture, installed_children, topology  # noqa: E402,E501
+from strongswan.harness import LAN, PKI_PLUGINS, PLUGINS, Conn, StrongSwan, addr, capture, installed_children  # noqa: E402,E501
 
 IKE, ESP = "aes128gcm16-prfsha256-x25519", "aes128gcm16"
 GWA_ID, GWB_ID = "gwa.interop.test", "gwb.interop.test"
@@ -116,7 +116,8 @@ class CertIpsecgwd(gateway.Ipsecgwd):
     PSK lines replaced by certificate ones."""
 
     def __init__(self, topo, daemon, pki, cert, remote_id, start_action, tag, rsa_pss=False):
-        super().__init__(topo, daemon, "not-used", IKE, ESP, start_action, tag)
+        super().__init__(topo, daemon, tag, [gateway.GwConn(psk="not-used", ike_proposals=IKE, esp_proposals=ESP,
+                                                           start_action=start_action)])
         self.use_certificate(GWA_ID, remote_id, pki.path(cert + ".pem"), pki.path(cert + ".key"),
                              [pki.path("trusted-ca.pem")], rsa_pss=rsa_pss)
 
@@ -244,32 +245,24 @@ def main():
         print(__doc__)
         return 2
     daemon, case = os.path.abspath(sys.argv[1]), sys.argv[2]
-    t0 = time.monotonic()
-    try:
-        with topology(dpdk_gateways={"gwA"}) as topo:
-            try:
-                pki = Pki(topo.workdir)
-                pki.ca("trusted-ca")
-                pki.ca("stranger-ca")
-                if case in CASES:
-                    ours, theirs, _ = CASES[case]
-                    pki.gateway(f"gwa-{ours}", ours, "trusted-ca", GWA_ID)
-                    pki.gateway(f"gwb-{theirs}", theirs, "trusted-ca", GWB_ID)
-                    for initiator in ("ipsecgwd", "strongswan"):
-                        run_phase(topo, daemon, pki, case, initiator)
-                else:
-                    pki.gateway("gwa-p256", "p256", "trusted-ca", GWA_ID)
-                    pki.gateway("gwb-p256", "p256", "trusted-ca", GWB_ID)
-                    pki.gateway("gwa-stranger", "p256", "stranger-ca", GWA_ID)
-                    pki.gateway("gwb-stranger", "p256", "stranger-ca", GWB_ID)
-                    run_negative(topo, daemon, pki, case)
-            except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
-                expect(False, f"harness error: {type(e).__name__}: {e}")
-    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
-        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
-    print(f"ike cert {case}: {CHECKS.count - len(CHECKS.failures)}/{CHECKS.count} checks passed, "
-          f"{time.monotonic() - t0:.0f} s", flush=True)
-    return 1 if CHECKS.failures or not CHECKS.count else 0
+
+    def body(topo):
+        pki = Pki(topo.workdir)
+        pki.ca("trusted-ca")
+        pki.ca("stranger-ca")
+        if case in CASES:
+            ours, theirs, _ = CASES[case]
+            pki.gateway(f"gwa-{ours}", ours, "trusted-ca", GWA_ID)
+            pki.gateway(f"gwb-{theirs}", theirs, "trusted-ca", GWB_ID)
+            for initiator in ("ipsecgwd", "strongswan"):
+                run_phase(topo, daemon, pki, case, initiator)
+        else:
+            pki.gateway("gwa-p256", "p256", "trusted-ca", GWA_ID)
+            pki.gateway("gwb-p256", "p256", "trusted-ca", GWB_ID)
+            pki.gateway("gwa-stranger", "p256", "stranger-ca", GWA_ID)
+            pki.gateway("gwb-stranger", "p256", "stranger-ca", GWB_ID)
+            run_negative(topo, daemon, pki, case)
+    return gateway.run_case(f"ike cert {case}", body)
 
 
 if __name__ == "__main__":

@@ -33,14 +33,12 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ike_gateway import CHECKS, Ipsecgwd, expect, ping, report_failure_context, strongswan_conn  # noqa: E402
+from ike_gateway import CHECKS, GwConn, Ipsecgwd, expect, ping, report_failure_context, run_case, strongswan_conn  # noqa: E402
 import ike_cert_test as cert_test  # noqa: E402  (test PKI made with openssl, identities)
 from ike_cert_test import Pki  # noqa: E402
-from strongswan.harness import (LAN, PKI_PLUGINS, PLUGINS, StrongSwan, addr, capture, installed_children,  # noqa: E402
-                                topology)
+from strongswan.harness import LAN, PKI_PLUGINS, PLUGINS, StrongSwan, addr, capture, installed_children  # noqa: E402
 
 IKE = "aes128gcm16-prfsha256-x25519"
 ESP = "aes128gcm16"
@@ -121,18 +119,6 @@ def give_gwb_extra_addresses(topo):
     topo.ex("gwB", f"for k in $(seq 0 {EXTRA_TS - 1}); do ip addr add 198.19.$k.1/24 dev lan0; done")
 
 
-def set_wan_mtu(gwa, mtu):
-    """ike_gateway.Ipsecgwd has no key for the port table: the wan port's
-    mtu goes in after its role line."""
-    with open(gwa.config) as f:
-        text = f.read()
-    anchor = 'role = "unprotected"\n'
-    if text.count(anchor) != 1:
-        raise RuntimeError(f"ipsecgwd config template changed: {anchor!r} not found once")
-    with open(gwa.config, "w") as f:
-        f.write(text.replace(anchor, anchor + f"mtu = {mtu}\n"))
-
-
 def wire_summary(pcap, gw_addrs):
     """Per sender: IKE datagrams, SKF ones, the largest IP length of an IKE
     datagram, and IP fragments (tshark reassembles; the fragments are the
@@ -179,12 +165,13 @@ def run_phase(topo, daemon, case, auth, initiator):
         with gwb:
             auth_mode.setup_gwb(gwb)
             gwb.load_conns()
-            gwa = Ipsecgwd(topo, daemon, psk, IKE, ESP, "start" if initiator == "ipsecgwd" else "none",
-                           f"{case}-{auth}-{initiator}", local_ts=lan_ts("gwA"), remote_ts=lan_ts("gwB"),
-                           ike={"fragment_size": ours}, conn={"fragmentation": frag})
+            gwa = Ipsecgwd(topo, daemon, f"{case}-{auth}-{initiator}",
+                           [GwConn(psk=psk, ike_proposals=IKE, esp_proposals=ESP,
+                                   start_action="start" if initiator == "ipsecgwd" else "none",
+                                   local_ts=lan_ts("gwA"), remote_ts=lan_ts("gwB"), conn={"fragmentation": frag})],
+                           ike={"fragment_size": ours}, wan_mtu=mtu)
             auth_mode.setup_gwa(gwa)
             if mtu:
-                set_wan_mtu(gwa, mtu)
                 # The DPDK port's veth: the kernel drops af_packet frames above it.
                 topo.ex("gwA", ["ip", "link", "set", "wan0", "mtu", str(mtu)])
             with gwa:
@@ -246,20 +233,12 @@ def main():
         return 2
     daemon, case = os.path.abspath(sys.argv[1]), sys.argv[2]
     auth = sys.argv[3] if len(sys.argv) == 4 else "psk"
-    t0 = time.monotonic()
-    try:
-        with topology(dpdk_gateways={"gwA"}) as topo:
-            try:
-                give_gwb_extra_addresses(topo)
-                for initiator in ("ipsecgwd", "strongswan"):
-                    run_phase(topo, daemon, case, auth, initiator)
-            except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
-                expect(False, f"harness error: {type(e).__name__}: {e}")
-    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
-        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
-    print(f"ike fragment {case} ({auth}): {CHECKS.count - len(CHECKS.failures)}/{CHECKS.count} checks passed, "
-          f"{time.monotonic() - t0:.0f} s", flush=True)
-    return 1 if CHECKS.failures or not CHECKS.count else 0
+
+    def body(topo):
+        give_gwb_extra_addresses(topo)
+        for initiator in ("ipsecgwd", "strongswan"):
+            run_phase(topo, daemon, case, auth, initiator)
+    return run_case(f"ike fragment {case} ({auth})", body)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
-"""What the IKEv2 netns tests share (ike_interop_test.py, ike_lifecycle_test.py):
-ipsecgwd as gwA against strongSwan as gwB through the harness in strongswan/,
+"""What the IKEv2 netns tests share (ike_interop_test.py, ike_lifecycle_test.py,
+ike_cert_test.py, ike_fragment_test.py, cli_ike_test.py): ipsecgwd as gwA
+against strongSwan as gwB through the harness in strongswan/,
 
     hostA --- ipsecgwd(gwA) ===internet (IKE, ESP-in-UDP/4500)=== charon(gwB) --- hostB
 
-the check bookkeeping (`CHECKS`, `expect`), polling, an exact-count ping, the
-strongSwan side's connection and the failure context (IKE exchange as tshark
-decodes it, both logs' tails).
+the check bookkeeping (`CHECKS`, `expect`), main()'s frame (`run_case`),
+polling, an exact-count ping, the strongSwan side's connection and the
+failure context (IKE exchange as tshark decodes it, both logs' tails).
 """
+import dataclasses
 import json
 import os
 import re
@@ -14,7 +16,7 @@ import subprocess
 import time
 
 import ipsecgwd_process
-from strongswan.harness import LAN, Conn, addr
+from strongswan.harness import LAN, Conn, addr, topology
 
 GWA_ID, GWB_ID = "gwa@interop.test", "gwb@interop.test"
 
@@ -96,8 +98,8 @@ role = "unprotected"
 
 class GatewayProcess:
     """ipsecgwd as gwA in DIR = WORKDIR/ipsecgwd-TAG: its files, start (as a
-    context manager), stop with its checks, its log. Subclasses write
-    self.config and give _check (how a check is recorded) and _args()."""
+    context manager), stop with its checks, its log. Ipsecgwd writes
+    self.config and gives _args()."""
 
     def __init__(self, topo, daemon, tag):
         self.topo, self.daemon, self.tag = topo, daemon, tag
@@ -147,54 +149,87 @@ class GatewayProcess:
                           r"0x([0-9a-f]{8})_o, (\S+?),", self.log())
 
 
+@dataclasses.dataclass
+class GwConn:
+    """One [connections.NAME] of ipsecgwd with one child [connections.NAME.children.CHILD]
+    (config/README.md). `conn` and `child_keys` add or override keys of the two sections
+    (e.g. conn={"dpd_delay": 3, "dpd_action": "restart"}). kernel-libipsec always does NAT-T,
+    so every connection has encap = true."""
+    name: str = "gw"
+    psk: str = ""
+    ike_proposals: str = "aes128gcm16-prfsha256-x25519"
+    esp_proposals: str = "aes128gcm16"
+    start_action: str = "start"
+    local_id: str = GWA_ID
+    remote_id: str = GWB_ID
+    child: str = "net"
+    local_ts: list = None
+    remote_ts: list = None
+    child_rekey_time: int = 3600
+    conn: dict = None
+    child_keys: dict = None
+
+    def toml(self, psk_path):
+        conn_keys = {"local_addr": addr("gwA", "wan0"), "remote_addr": addr("gwB", "wan0"), "psk_file": psk_path,
+                     "proposals": self.ike_proposals.split(","), "encap": True, "dpd_delay": 0, "keyingtries": 1,
+                     **(self.conn or {})}
+        child_keys = {"local_ts": list(self.local_ts or LAN["gwA"]), "remote_ts": list(self.remote_ts or LAN["gwB"]),
+                      "esp_proposals": self.esp_proposals.split(","), "start_action": self.start_action,
+                      "rekey_time": self.child_rekey_time, **(self.child_keys or {})}
+        return f"""
+[connections.{self.name}]
+{toml_lines(conn_keys)}local = {{ id = "{self.local_id}", auth = "psk" }}
+remote = {{ id = "{self.remote_id}", auth = "psk" }}
+
+[connections.{self.name}.children.{self.child}]
+{toml_lines(child_keys)}"""
+
+
+def toml_lines(keys):
+    return "".join(f"{k} = {toml_value(v)}\n" for k, v in keys.items())
+
+
 class Ipsecgwd(GatewayProcess):
-    """ipsecgwd as gwA with one connection "gw" / child "net" to gwB.
+    """ipsecgwd as gwA with the connections `conns` (GwConn) to gwB; write_config() rewrites
+    them for `reload`.
 
-    `ike`, `conn` and `child` override keys of [ike], [connections.gw] and
-    [connections.gw.children.net] (e.g. ike={"cookie_threshold": 0},
-    conn={"dpd_delay": 3, "dpd_action": "restart"}). The control socket is
-    DIR/ctl.sock; ctl() runs ipsecgwctl against it when `ctl_exe` is given."""
+    `ike` overrides keys of [ike] (e.g. {"cookie_threshold": 0}), `wan_mtu` sets the wan port's
+    MTU. The control socket is `socket` (DIR/ctl.sock unless given); ctl() runs ipsecgwctl
+    against it when `ctl_exe` is given."""
 
-    def __init__(self, topo, daemon, psk, ike_proposals, esp_proposals, start_action, tag,
-                 local_ts=None, remote_ts=None, child_rekey_time=3600, ike=None, conn=None, child=None,
-                 ctl_exe=None):
+    def __init__(self, topo, daemon, tag, conns, ike=None, wan_mtu=None, socket=None, ctl_exe=None):
         super().__init__(topo, daemon, tag)
         self.ctl_exe = ctl_exe
-        self.socket = os.path.join(self.dir, "ctl.sock")
-        psk_path = os.path.join(self.dir, "gw.psk")
-        with open(os.open(psk_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(psk + "\n")
-        ike_keys = {"retransmit_timeout": 1.0, "retransmit_tries": 3, **(ike or {})}
-        conn_keys = {"local_addr": addr("gwA", "wan0"), "remote_addr": addr("gwB", "wan0"), "psk_file": psk_path,
-                     "proposals": ike_proposals.split(","), "encap": True, "dpd_delay": 0, "keyingtries": 1,
-                     **(conn or {})}
-        child_keys = {"local_ts": list(local_ts or LAN["gwA"]), "remote_ts": list(remote_ts or LAN["gwB"]),
-                      "esp_proposals": esp_proposals.split(","), "start_action": start_action,
-                      "rekey_time": child_rekey_time, **(child or {})}
-        lines = lambda d: "".join(f"{k} = {toml_value(v)}\n" for k, v in d.items())  # noqa: E731
-        self.settings = dict(ike=ike_keys, conn=conn_keys, child=child_keys)
-        text = "# ike_gateway.py: ipsecgwd as gwA. TEST PSK ONLY.\n" + ports_toml() + f"""
-[ike]
-{lines(ike_keys)}
-[connections.gw]
-{lines(conn_keys)}local = {{ id = "{GWA_ID}", auth = "psk" }}
-remote = {{ id = "{GWB_ID}", auth = "psk" }}
-
-[connections.gw.children.net]
-{lines(child_keys)}"""
-        with open(os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(text)
+        self.socket = socket or os.path.join(self.dir, "ctl.sock")
+        self.ike = {"retransmit_timeout": 1.0, "retransmit_tries": 3, **(ike or {})}
+        self.psk_paths = []
+        self.write_config(conns, wan_mtu)
 
     def _args(self):
         return ("--control-socket", self.socket)
+
+    def write_config(self, conns, wan_mtu=None):
+        """(Re)writes the configuration: ports, [ike], `conns`, each with its PSK file."""
+        text = "# ike_gateway.py: ipsecgwd as gwA. TEST PSKs ONLY.\n" + ports_toml(wan_mtu)
+        text += f"\n[ike]\n{toml_lines(self.ike)}"
+        self.psk_paths = []
+        for c in conns:
+            psk_path = os.path.join(self.dir, f"{c.name}.psk")
+            with open(os.open(psk_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+                f.write(c.psk + "\n")
+            self.psk_paths.append(psk_path)
+            text += c.toml(psk_path)
+        with open(os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(text)
 
     def use_certificate(self, local_id, remote_id, cert, key, cacerts, send_cert="ifasked", rsa_pss=False):
         """Rewrites the config for auth = "pubkey" (config/README.md): our
         certificate and key files, the trusted CA files, the identities."""
         with open(self.config) as f:
             text = f.read()
-        os.unlink(os.path.join(self.dir, "gw.psk"))
-        text = text.replace("TEST PSK ONLY.", "TEST CERTIFICATES ONLY.")
+        for p in self.psk_paths:
+            os.unlink(p)
+        text = text.replace("TEST PSKs ONLY.", "TEST CERTIFICATES ONLY.")
         text = re.sub(r'local = \{[^\n]*\}', f'local = {{ id = "{local_id}" }}', text)
         text = re.sub(r'remote = \{[^\n]*\}', f'remote = {{ id = "{remote_id}" }}', text)
         text = re.sub(r'psk_file = "[^"]*"', f'''auth = "pubkey"
@@ -282,3 +317,25 @@ def report_failure_context(topo, gwa, gwb, pcap, since):
         print("--- ipsecgwd log (tail) ---\n" + gwa.log()[-2500:])
     if gwb:
         print("--- charon log (tail) ---\n" + gwb.log()[-3500:])
+
+
+def run_case(title, body, summary=None, on_failure=None):
+    """The frame of a netns IKE test's main(): the topology of strongswan/ with ipsecgwd as gwA,
+    `body(topo)` in it (an exception there is a failed check, and the topology is torn down all
+    the same), `on_failure(topo)` inside it if any check failed, then one result line
+    "TITLE: N/M checks passed[, SUMMARY()], S s". Returns the exit code: 1 on a failure or no check."""
+    t0 = time.monotonic()
+    try:
+        with topology(dpdk_gateways={"gwA"}) as topo:
+            try:
+                body(topo)
+            except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
+                expect(False, f"harness error: {type(e).__name__}: {e}")
+            if CHECKS.failures and on_failure:
+                on_failure(topo)
+    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
+        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
+    extra = summary() if summary else ""
+    print(f"{title}: {CHECKS.count - len(CHECKS.failures)}/{CHECKS.count} checks passed"
+          + (f", {extra}" if extra else "") + f", {time.monotonic() - t0:.0f} s", flush=True)
+    return 1 if CHECKS.failures or not CHECKS.count else 0

@@ -33,9 +33,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ike_gateway import (CHECKS, Ipsecgwd, expect, ike_messages, ping, report_failure_context,  # noqa: E402
-                         strongswan_conn, wait)
-from strongswan.harness import LAN, StrongSwan, addr, capture, installed_children, iperf3, topology  # noqa: E402
+from ike_gateway import (CHECKS, GwConn, Ipsecgwd, expect, ike_messages, ping, report_failure_context,  # noqa: E402
+                         run_case, strongswan_conn, wait)
+from strongswan.harness import LAN, StrongSwan, addr, capture, installed_children, iperf3  # noqa: E402
 
 # ESP proposal -> (IKE proposal, vici IKE algorithms, vici ESP algorithms)
 CASES = {
@@ -143,8 +143,9 @@ def run_phase(topo, daemon, case, initiator, results):
         gwb = StrongSwan(topo, "gwB", [strongswan_conn(psk, ike, case)], retransmit_tries=3)
         with gwb:
             gwb.load_conns()
-            gwa = Ipsecgwd(topo, daemon, psk, ike, case, "start" if initiator == "ipsecgwd" else "none",
-                           f"{case}-{initiator}")
+            gwa = Ipsecgwd(topo, daemon, f"{case}-{initiator}",
+                           [GwConn(psk=psk, ike_proposals=ike, esp_proposals=case,
+                                   start_action="start" if initiator == "ipsecgwd" else "none")])
             with gwa:
                 t0 = time.monotonic()
                 if initiator == "strongswan":
@@ -198,8 +199,9 @@ def run_negative(topo, daemon, case):
                              retransmit_tries=2)
             with gwb:
                 gwb.load_conns()
-                gwa = Ipsecgwd(topo, daemon, gwa_psk, ike, "aes128gcm16",
-                               "start" if initiator == "ipsecgwd" else "none", f"{case}-{initiator}")
+                gwa = Ipsecgwd(topo, daemon, f"{case}-{initiator}",
+                               [GwConn(psk=gwa_psk, ike_proposals=ike,
+                                       start_action="start" if initiator == "ipsecgwd" else "none")])
                 with gwa:
                     if initiator == "strongswan":
                         r = gwb.initiate("net", timeout=20, check=False)
@@ -286,7 +288,7 @@ def run_rekey(topo, daemon):
         gwb = StrongSwan(topo, "gwB", [strongswan_conn(psk, ike, "aes128gcm16")], retransmit_tries=3)
         with gwb:
             gwb.load_conns()
-            gwa = Ipsecgwd(topo, daemon, psk, ike, "aes128gcm16", "start", "rekey", child_rekey_time=12)
+            gwa = Ipsecgwd(topo, daemon, "rekey", [GwConn(psk=psk, ike_proposals=ike, child_rekey_time=12)])
             with gwa:
                 spis = check_established(gwa, gwb, "aes128gcm16", "ipsecgwd")
                 if spis:
@@ -325,26 +327,20 @@ def main():
         print(__doc__)
         return 2
     daemon, case = os.path.abspath(sys.argv[1]), sys.argv[2]
-    t0 = time.monotonic()
     results = {}
-    try:
-        with topology(dpdk_gateways={"gwA"}) as topo:
-            try:
-                if case in CASES:
-                    for initiator in ("ipsecgwd", "strongswan"):
-                        run_phase(topo, daemon, case, initiator, results)
-                elif case == "rekey":
-                    run_rekey(topo, daemon)
-                else:
-                    run_negative(topo, daemon, case)
-            except Exception as e:  # noqa: BLE001 - report, then the topology cleans up
-                expect(False, f"harness error: {type(e).__name__}: {e}")
-    except (Exception, KeyboardInterrupt, SystemExit) as e:  # noqa: BLE001 - SIGTERM arrives as SystemExit
-        expect(False, f"topology error or interrupted: {type(e).__name__}: {e}")
-    rates = ", ".join(f"{k} {v:.3f} Gbit/s" for k, v in results.items())
-    print(f"ike interop {case}: {CHECKS.count - len(CHECKS.failures)}/{CHECKS.count} checks passed"
-          + (f", iperf3 {rates}" if rates else "") + f", {time.monotonic() - t0:.0f} s", flush=True)
-    return 1 if CHECKS.failures or not CHECKS.count else 0
+
+    def body(topo):
+        if case in CASES:
+            for initiator in ("ipsecgwd", "strongswan"):
+                run_phase(topo, daemon, case, initiator, results)
+        elif case == "rekey":
+            run_rekey(topo, daemon)
+        else:
+            run_negative(topo, daemon, case)
+
+    def rates():
+        return "iperf3 " + ", ".join(f"{k} {v:.3f} Gbit/s" for k, v in results.items()) if results else ""
+    return run_case(f"ike interop {case}", body, summary=rates)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@
 // (RFC 7296 2.1, 2.2), timers, and the operator actions. Exchanges are the
 // tasks' business; this file only routes to them.
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <tuple>
 
@@ -20,6 +19,7 @@
 #include "ike/engine/traffic_selectors.hpp"
 #include "ike/proposal/proposal_keywords.hpp"
 #include "ike/wire/message_codec.hpp"
+#include "util/hex.hpp"
 
 namespace ipsecgw::ike {
 
@@ -796,9 +796,7 @@ bool EngineImpl::rekeyChildSa(uint32_t inboundSpi, uint64_t nowMs, std::string& 
         return true;
       }
   }
-  char hex[11];
-  std::snprintf(hex, sizeof hex, "0x%08x", inboundSpi);
-  error = std::string("no CHILD_SA with inbound SPI ") + hex;
+  error = "no CHILD_SA with inbound SPI " + formatSpi(inboundSpi);
   return false;
 }
 

@@ -7,7 +7,7 @@
 #include <rte_mbuf.h>
 
 #include <algorithm>
-#include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -19,24 +19,15 @@
 #include "net/ip_layout.hpp"
 #include "net/ipv4_fragment.hpp"
 #include "util/byte_order.hpp"
+#include "mbuf_bytes.hpp"
 
 using namespace ipsecgw;
 using namespace ipsecgw::dataplane;
 
 namespace {
 
-rte_mbuf* mbufWith(rte_mempool* pool, const std::vector<uint8_t>& bytes) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool);
-  REQUIRE(m);
-  REQUIRE(rte_pktmbuf_tailroom(m) >= bytes.size());
-  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size())), bytes.data(), bytes.size());
-  return m;
-}
-
-std::vector<uint8_t> bytesOf(const rte_mbuf* m) {
-  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-  return {d, d + m->data_len};
-}
+using test::bytesOf;
+using test::mbufWith;
 
 // An outer ESP packet (the payload is opaque to reassembly), DF clear.
 std::vector<uint8_t> espV4(uint32_t payload) {
@@ -100,34 +91,44 @@ std::vector<uint8_t> feed(OuterReassembly& r, rte_mempool* pool, const std::vect
   return whole;
 }
 
+// A pool of 255 mbufs of `dataRoom` bytes and a reassembly table for one
+// test, which checks at its end that every mbuf is back (avail() == before).
+struct Bench {
+  Bench(const char* poolName, uint16_t dataRoom)
+      : pool(rte_pktmbuf_pool_create(poolName, 255, 0, 0, dataRoom, 0)), r(OuterReassembly::create(0)) {
+    REQUIRE(pool);
+    REQUIRE(r);
+    before = avail();
+  }
+  ~Bench() {
+    r.reset();  // the table first: it frees the fragments it still holds
+    rte_mempool_free(pool);
+  }
+  unsigned avail() const { return rte_mempool_avail_count(pool); }
+
+  rte_mempool* pool;
+  std::unique_ptr<OuterReassembly> r;
+  unsigned before = 0;
+};
+
 }  // namespace
 
 TEST_CASE("outer IPv4 fragments reassemble in any order", "[dataplane][reassembly]") {
-  rte_mempool* pool = rte_pktmbuf_pool_create("reasm_v4", 255, 0, 0, RTE_PKTMBUF_HEADROOM + 4096, 0);
-  REQUIRE(pool);
-  const unsigned before = rte_mempool_avail_count(pool);
-  auto r = OuterReassembly::create(0);
-  REQUIRE(r);
+  Bench b("reasm_v4", RTE_PKTMBUF_HEADROOM + 4096);
   const auto p = espV4(2972);  // 3000 bytes
   const auto frags = fragmentsOf(p, 1280);
   REQUIRE(frags.size() == 3);
   const uint64_t now = rte_rdtsc();
   DropReason why;
-  CHECK(feed(*r, pool, frags, {0, 1, 2}, now, why) == p);
-  CHECK(feed(*r, pool, frags, {2, 0, 1}, now, why) == p);
-  CHECK(feed(*r, pool, frags, {1, 2, 0}, now, why) == p);
-  CHECK(r->collect(now) == 0);
-  CHECK(rte_mempool_avail_count(pool) == before);
-  r.reset();
-  rte_mempool_free(pool);
+  CHECK(feed(*b.r, b.pool, frags, {0, 1, 2}, now, why) == p);
+  CHECK(feed(*b.r, b.pool, frags, {2, 0, 1}, now, why) == p);
+  CHECK(feed(*b.r, b.pool, frags, {1, 2, 0}, now, why) == p);
+  CHECK(b.r->collect(now) == 0);
+  CHECK(b.avail() == b.before);
 }
 
 TEST_CASE("outer IPv6 fragments reassemble, fragment header removed", "[dataplane][reassembly]") {
-  rte_mempool* pool = rte_pktmbuf_pool_create("reasm_v6", 255, 0, 0, RTE_PKTMBUF_HEADROOM + 4096, 0);
-  REQUIRE(pool);
-  const unsigned before = rte_mempool_avail_count(pool);
-  auto r = OuterReassembly::create(0);
-  REQUIRE(r);
+  Bench b("reasm_v6", RTE_PKTMBUF_HEADROOM + 4096);
   std::mt19937 rng(4);
   auto p = test::makeIpPacket(*IpAddress::parse("2001:db8::2"), *IpAddress::parse("2001:db8::1"), ip::kProtoUdp,
                               2400, rng);
@@ -135,41 +136,34 @@ TEST_CASE("outer IPv6 fragments reassemble, fragment header removed", "[dataplan
   const auto frags = fragmentsV6(p, 1232);
   REQUIRE(frags.size() == 2);
   DropReason why;
-  CHECK(feed(*r, pool, frags, {1, 0}, rte_rdtsc(), why) == p);
-  CHECK(rte_mempool_avail_count(pool) == before);
-  r.reset();
-  rte_mempool_free(pool);
+  CHECK(feed(*b.r, b.pool, frags, {1, 0}, rte_rdtsc(), why) == p);
+  CHECK(b.avail() == b.before);
 }
 
 TEST_CASE("outer reassembly gives up stale and oversize packets, leaking nothing", "[dataplane][reassembly]") {
-  rte_mempool* pool = rte_pktmbuf_pool_create("reasm_bad", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-  REQUIRE(pool);
-  const unsigned before = rte_mempool_avail_count(pool);
-  auto r = OuterReassembly::create(0);
-  REQUIRE(r);
+  Bench b("reasm_bad", RTE_MBUF_DEFAULT_BUF_SIZE);
   const auto p = espV4(2972);
   const auto frags = fragmentsOf(p, 1280);
   const uint64_t now = rte_rdtsc();
   DropReason why;
   // Two of three fragments, then the timer runs out: both on the death row.
-  CHECK(feed(*r, pool, frags, {0, 2}, now, why).empty());
-  CHECK(rte_mempool_avail_count(pool) == before - 2);
-  CHECK(r->collect(now + rte_get_tsc_hz() * (OuterReassembly::kTimeoutMs / 1000 + 1)) == 2);
-  CHECK(rte_mempool_avail_count(pool) == before);
+  CHECK(feed(*b.r, b.pool, frags, {0, 2}, now, why).empty());
+  CHECK(b.avail() == b.before - 2);
+  CHECK(b.r->collect(now + rte_get_tsc_hz() * (OuterReassembly::kTimeoutMs / 1000 + 1)) == 2);
+  CHECK(b.avail() == b.before);
 
   // Complete, but 3000 bytes do not fit one default 2 KB mbuf: given up.
-  CHECK(feed(*r, pool, frags, {0, 1, 2}, now, why).empty());
+  CHECK(feed(*b.r, b.pool, frags, {0, 1, 2}, now, why).empty());
   CHECK(why == DropReason::ReassemblyFailed);
-  CHECK(rte_mempool_avail_count(pool) == before);
+  CHECK(b.avail() == b.before);
 
   // The same fragment twice: rte_ip_frag gives the packet up (death row).
-  CHECK(feed(*r, pool, frags, {0, 0}, now, why).empty());
-  r->collect(now);
+  CHECK(feed(*b.r, b.pool, frags, {0, 0}, now, why).empty());
+  b.r->collect(now);
   // A fragment left in the table is freed when the table goes.
-  CHECK(feed(*r, pool, frags, {1}, now, why).empty());
-  r.reset();
-  CHECK(rte_mempool_avail_count(pool) == before);
-  rte_mempool_free(pool);
+  CHECK(feed(*b.r, b.pool, frags, {1}, now, why).empty());
+  b.r.reset();
+  CHECK(b.avail() == b.before);
 }
 
 // What Worker::reassemble() does with a whole datagram: an IKE message that a
@@ -177,11 +171,7 @@ TEST_CASE("outer reassembly gives up stale and oversize packets, leaking nothing
 // as IKE once reassembled, on 500 and behind the non-ESP marker on 4500, and
 // decodes to the message that was sent.
 TEST_CASE("IP-fragmented IKE is IKE again after outer reassembly", "[dataplane][reassembly][ike-io]") {
-  rte_mempool* pool = rte_pktmbuf_pool_create("reasm_ike", 255, 0, 0, RTE_PKTMBUF_HEADROOM + 4096, 0);
-  REQUIRE(pool);
-  const unsigned before = rte_mempool_avail_count(pool);
-  auto r = OuterReassembly::create(0);
-  REQUIRE(r);
+  Bench b("reasm_ike", RTE_PKTMBUF_HEADROOM + 4096);
   for (uint16_t port : {uint16_t(500), uint16_t(4500)}) {
     INFO("port " << port);
     ike::Datagram d;
@@ -198,7 +188,7 @@ TEST_CASE("IP-fragmented IKE is IKE again after outer reassembly", "[dataplane][
       CHECK(classifyIke(f, lay) == IkeRxKind::NotIke);
     }
     DropReason why;
-    const auto whole = feed(*r, pool, frags, {2, 1, 0}, rte_rdtsc(), why);
+    const auto whole = feed(*b.r, b.pool, frags, {2, 1, 0}, rte_rdtsc(), why);
     REQUIRE(whole == p);
     IpLayout lay;
     REQUIRE(locateUpperLayer(whole, lay) == DropReason::None);
@@ -211,7 +201,5 @@ TEST_CASE("IP-fragmented IKE is IKE again after outer reassembly", "[dataplane][
     CHECK(got.bytes == d.bytes);  // marker stripped on 4500
     CHECK(got.remote.port == port);
   }
-  CHECK(rte_mempool_avail_count(pool) == before);
-  r.reset();
-  rte_mempool_free(pool);
+  CHECK(b.avail() == b.before);
 }

@@ -4,7 +4,6 @@
 
 #include <rte_mbuf.h>
 
-#include <cstring>
 #include <random>
 #include <vector>
 
@@ -14,6 +13,7 @@
 #include "net/ip.hpp"
 #include "net/ipv4_fragment.hpp"
 #include "util/byte_order.hpp"
+#include "mbuf_bytes.hpp"
 
 using namespace ipsecgw;
 using namespace ipsecgw::dataplane;
@@ -24,18 +24,8 @@ namespace {
 // not hold the packets fragmented here).
 constexpr uint16_t kJumboBuf = RTE_PKTMBUF_HEADROOM + 9216;
 
-rte_mbuf* mbufWith(rte_mempool* pool, const std::vector<uint8_t>& bytes) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool);
-  REQUIRE(m);
-  REQUIRE(rte_pktmbuf_tailroom(m) >= bytes.size());
-  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size())), bytes.data(), bytes.size());
-  return m;
-}
-
-std::vector<uint8_t> bytesOf(const rte_mbuf* m) {
-  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-  return {d, d + m->data_len};
-}
+using test::bytesOf;
+using test::mbufWith;
 
 std::vector<uint8_t> udpV4(uint32_t payload, bool df) {
   std::mt19937 rng(5);

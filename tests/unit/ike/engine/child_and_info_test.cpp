@@ -25,6 +25,18 @@ Harness established() {
   REQUIRE(eventsOf<ChildSaUp>(h.eventsI).size() == 1);
   return h;
 }
+
+// The CHILD_SA up events of both ends: `n` on each, the k-th of I the mirror
+// of the k-th of R.
+using ChildUps = std::vector<const ChildSaUp*>;
+std::pair<ChildUps, ChildUps> mirroredChildUps(const Harness& h, size_t n) {
+  ChildUps upI = eventsOf<ChildSaUp>(h.eventsI);
+  ChildUps upR = eventsOf<ChildSaUp>(h.eventsR);
+  REQUIRE(upI.size() == n);
+  REQUIRE(upR.size() == n);
+  for (size_t k = 0; k < n; ++k) requireMirrored(*upI[k], *upR[k]);
+  return {upI, upR};
+}
 }  // namespace
 
 TEST_CASE("responder narrows the traffic selectors; the initiator accepts and reports them", "[ike][engine]") {
@@ -34,11 +46,7 @@ TEST_CASE("responder narrows the traffic selectors; the initiator accepts and re
   Harness h(connection(kA, kB, kIke, kEsp), std::move(b));
   h.start();
   h.settle();
-  auto upI = eventsOf<ChildSaUp>(h.eventsI);
-  auto upR = eventsOf<ChildSaUp>(h.eventsR);
-  REQUIRE(upI.size() == 1);
-  REQUIRE(upR.size() == 1);
-  requireMirrored(*upI[0], *upR[0]);
+  auto [upI, upR] = mirroredChildUps(h, 1);
   REQUIRE(upI[0]->remoteTs.size() == 1);
   CHECK(upI[0]->remoteTs[0].src == prefix("10.0.1.0/25"));
   CHECK(upI[0]->localTs[0].src == prefix("10.0.0.0/24"));
@@ -107,11 +115,7 @@ TEST_CASE("further children come up by CREATE_CHILD_SA, with and without PFS", "
   CHECK(m->header.messageId == 2);
   h.r->receive(Harness::flip(out[0]), h.now);
   h.settle();
-  auto upI = eventsOf<ChildSaUp>(h.eventsI);
-  auto upR = eventsOf<ChildSaUp>(h.eventsR);
-  REQUIRE(upI.size() == 3);
-  REQUIRE(upR.size() == 3);
-  for (size_t k = 0; k < 3; ++k) requireMirrored(*upI[k], *upR[k]);
+  auto [upI, upR] = mirroredChildUps(h, 3);
   CHECK(upI[1]->child == "web");
   CHECK(upI[1]->inbound.transform == esp::Transform::AesGcm256);
   CHECK(upI[1]->localTs[0].proto == 6);
@@ -425,11 +429,7 @@ TEST_CASE("CHILD_SA rekey from either side: new SA replaces the old, which is th
   // The peer has the new SA, and still the old one.
   CHECK((fromInitiator ? h.r : h.i)->listSas()[0].children.size() == 2);
   h.settle();
-  auto upI = eventsOf<ChildSaUp>(h.eventsI);
-  auto upR = eventsOf<ChildSaUp>(h.eventsR);
-  REQUIRE(upI.size() == 2);
-  REQUIRE(upR.size() == 2);
-  requireMirrored(*upI[1], *upR[1]);
+  auto [upI, upR] = mirroredChildUps(h, 2);
   CHECK(upI[1]->replacesInboundSpi == oldInI);
   CHECK(upR[1]->replacesInboundSpi == oldOutI);
   // Only the side that answered the rekey keeps sending on the old SA until

@@ -43,6 +43,17 @@ void deliver(Harness& h, Engine& to, const std::vector<Datagram>& ds) {
   h.collect();
 }
 
+// One message from each end at once, each delivered to the other (I's to R
+// first): requests that cross (RFC 7296 2.25), or the responses to them.
+void cross(Harness& h) {
+  auto fromI = h.i->takeOutgoing();
+  auto fromR = h.r->takeOutgoing();
+  REQUIRE(fromI.size() == 1);
+  REQUIRE(fromR.size() == 1);
+  deliver(h, *h.r, fromI);
+  deliver(h, *h.i, fromR);
+}
+
 // The single established IKE SA of `e` that is not being replaced.
 IkeSaInfo onlySa(const Engine& e) {
   auto sas = e.listSas();
@@ -184,24 +195,14 @@ TEST_CASE("simultaneous IKE SA rekey: the SA with the lowest nonce is deleted by
   std::string error;
   REQUIRE(h.i->rekeyIke("site", h.now, error));
   REQUIRE(h.r->rekeyIke("site", h.now, error));
-  auto fromI = h.i->takeOutgoing();
-  auto fromR = h.r->takeOutgoing();
-  REQUIRE(fromI.size() == 1);
-  REQUIRE(fromR.size() == 1);
   // The requests cross: each answers the other's while its own is out.
-  deliver(h, *h.r, fromI);
-  deliver(h, *h.i, fromR);
+  cross(h);
   CHECK(h.i->listSas().size() == 2);
   CHECK(h.r->listSas().size() == 2);
   // Until its own response arrives nobody moves the children.
   for (const IkeSaInfo& s : h.i->listSas())
     if (s.spiI == before.spiI) CHECK(s.children.size() == 1);
-  auto responseToI = h.r->takeOutgoing();
-  auto responseToR = h.i->takeOutgoing();
-  REQUIRE(responseToI.size() == 1);
-  REQUIRE(responseToR.size() == 1);
-  deliver(h, *h.i, responseToI);
-  deliver(h, *h.r, responseToR);
+  cross(h);  // the responses
   CHECK(h.i->listSas().size() == 3);
   CHECK(h.r->listSas().size() == 3);
   h.settle();
@@ -230,16 +231,8 @@ TEST_CASE("simultaneous CHILD_SA rekey: the lowest nonce's SA is deleted, the ot
   std::string error;
   REQUIRE(h.i->rekeyChild("site", "lan", h.now, error));
   REQUIRE(h.r->rekeyChild("site", "lan", h.now, error));
-  auto fromI = h.i->takeOutgoing();
-  auto fromR = h.r->takeOutgoing();
-  REQUIRE(fromI.size() == 1);
-  REQUIRE(fromR.size() == 1);
-  deliver(h, *h.r, fromI);  // R answers A (I's rekey): SA_A
-  deliver(h, *h.i, fromR);  // I answers B (R's rekey): SA_B
-  auto responseToI = h.r->takeOutgoing();
-  auto responseToR = h.i->takeOutgoing();
-  deliver(h, *h.i, responseToI);
-  deliver(h, *h.r, responseToR);
+  cross(h);  // R answers A (I's rekey): SA_A; I answers B (R's rekey): SA_B
+  cross(h);  // the responses
   // Three CHILD_SAs on each side for a moment: the old one and two new.
   CHECK(onlySa(*h.i).children.size() == 3);
   CHECK(onlySa(*h.r).children.size() == 3);
@@ -381,10 +374,7 @@ TEST_CASE("simultaneous IKE SA rekey, our response lost: the peer's Delete of th
   std::string error;
   REQUIRE(h.i->rekeyIke("site", h.now, error));
   REQUIRE(h.r->rekeyIke("site", h.now, error));
-  auto fromI = h.i->takeOutgoing();
-  auto fromR = h.r->takeOutgoing();
-  deliver(h, *h.r, fromI);
-  deliver(h, *h.i, fromR);
+  cross(h);
   auto responseToI = h.r->takeOutgoing();  // lost
   REQUIRE(responseToI.size() == 1);
   deliver(h, *h.r, h.i->takeOutgoing());  // B completes at R: R wins and deletes the old SA
