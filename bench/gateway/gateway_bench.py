@@ -144,7 +144,7 @@ neigh port 1 {MAC['gen-wan']}
         if system == "ipsecgwd":
             return [self.a.ipsecgwd, "--config", self.gw_conf, "--stats-file",
                     os.path.join(self.run_dir, f"{prefix}.stats.json"), "--no-idle-backoff", "--",
-                    *self.eal("1", prefix, 512)]
+                    *self.eal("0,1", prefix, 512), "--main-lcore", "0"]
         if system == "ipsec-secgw":
             return [self.a.secgw, *self.eal("1", prefix, 512), *vdevs, "--vdev", "crypto_aesni_gcm0", "--",
                     "-p", "0x3", "-P", "-u", "0x2", "-l", "-e", "-w", "1024", "-s", "8192",

@@ -28,6 +28,12 @@ struct FlowKey {
   // them, or its protocol has no ports. An OPAQUE port only matches a
   // selector whose port range is ANY (0..65535).
   bool portsOpaque = false;
+
+  // Same flow: a run of packets of one flow in a burst needs one SPD lookup.
+  bool sameFlow(const FlowKey& o) const {
+    return proto == o.proto && srcPort == o.srcPort && dstPort == o.dstPort && portsOpaque == o.portsOpaque &&
+           src.family == o.src.family && src.bytes == o.src.bytes && dst.bytes == o.dst.bytes;
+  }
 };
 
 // True for the protocols whose first four bytes are source and destination
