@@ -11,8 +11,8 @@ A ping stream hostA -> 10.0.2.10 (500 per second for --seconds) crosses
 `steady` while `churn` is, over and over: CHILD_SA rekeyed (`ipsecgwctl
 rekey child churn net`), terminated (`ipsecgwctl terminate churn`) and
 initiated again (`ipsecgwctl initiate churn`), with 5 pings through it
-after each initiate; 100 pings per second go to 10.0.2.20 throughout, so
-that churn's SAs are retired while the workers use them. Each step is waited for on both sides (strongSwan's
+after each initiate; 100 pings per second go to 10.0.2.20 while the churn
+lasts, so that churn's SAs are retired while the workers use them. Each step is waited for on both sides (strongSwan's
 `swanctl --list-sas`, ipsecgwd's `list-sas`). Checks (DESIGN.md: SAs
 change while traffic flows, no loss on unrelated SAs):
   - no ping of the steady stream lost beyond what gwB's kernel dropped at
@@ -35,9 +35,11 @@ Usage: ike_churn_test.py PATH/TO/ipsecgwd PATH/TO/ipsecgwctl [--lcores MAP] [--q
 Exits 1 on any failure and prints one result line.
 """
 import argparse
+import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -80,8 +82,11 @@ class PingStream:
     def running(self):
         return self.proc.poll() is None
 
-    def result(self, timeout):
-        """(sent, received, [(first lost seq, last lost seq, s into the stream)], ping's summary, seconds)."""
+    def result(self, timeout, stop=False):
+        """(sent, received, [(first lost seq, last lost seq, s into the stream)], ping's summary, seconds);
+        `stop`: ends the stream now (SIGINT: ping prints its summary)."""
+        if stop and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # `ip netns exec` execs ping in place
         self.proc.wait(timeout=timeout)
         with open(self.out_path, errors="replace") as f:
             out = f.read()
@@ -195,6 +200,24 @@ class Churn:
         return ok
 
 
+# The kernel interfaces the steady stream crosses besides ipsecgwd's; their
+# drop counters place a lost ping (gwB's ipsec0 is kernel-libipsec's TUN).
+LINKS = (("hostA", "eth0"), ("gwB", "wan0"), ("gwB", "ipsec0"), ("gwB", "lan0"), ("hostB", "eth0"))
+
+
+def link_drops(topo):
+    """{"ns/dev": (rx dropped, tx dropped)} of LINKS (ip -s -j link)."""
+    out = {}
+    for ns, dev in LINKS:
+        r = topo.ex(ns, ["ip", "-s", "-j", "link", "show", "dev", dev], check=False)
+        try:
+            st = json.loads(r.stdout)[0]["stats64"]
+            out[f"{ns}/{dev}"] = (st["rx"]["dropped"], st["tx"]["dropped"])
+        except (ValueError, IndexError, KeyError):
+            out[f"{ns}/{dev}"] = None
+    return out
+
+
 def check_workers(gwa, lcores):
     """ipsecgwd ran in the shape asked for: one worker per EAL lcore after the main one (its start line says)."""
     n = len((lcores or ipsecgwd_process.DEFAULT_LCORES).split(",")) - 1
@@ -236,7 +259,7 @@ def run(topo, daemon, ctl_exe, lcores, port_args, seconds):
         steady = wait(lambda: mirrored(gwb, gwa, STEADY), 5)
         expect(bool(steady), f"{STEADY}: one CHILD_SA, the same SPIs on both sides ({steady})")
         stats0 = live_stats(gwa)
-        drops0 = udp_drops(topo, "gwB")
+        drops0, links0 = udp_drops(topo, "gwB"), link_drops(topo)
 
         stream = PingStream(topo, HOST[STEADY], seconds, STREAM_INTERVAL, STEADY)
         background = PingStream(topo, HOST[CHURN], seconds, CHURN_INTERVAL, CHURN)
@@ -245,9 +268,9 @@ def run(topo, daemon, ctl_exe, lcores, port_args, seconds):
         # A cycle takes a few seconds; none starts that could outlast the stream.
         while stream.running() and stream.elapsed() < seconds - 6 and churn.cycle():
             pass
+        _, _, _, c_summary, _ = background.result(timeout=10, stop=True)
         sent, received, spans, summary, took = stream.result(timeout=seconds + 60)
         socket_drops = udp_drops(topo, "gwB") - drops0
-        _, _, _, c_summary, _ = background.result(timeout=seconds + 60)
         info(f"{CHURN}'s own stream (not checked: it stops with each terminate): {c_summary}")
         info(f"churn steps (s into the stream, step): {churn.events}")
         info("step durations (s, mean/max): " + ", ".join(
@@ -256,6 +279,25 @@ def run(topo, daemon, ctl_exe, lcores, port_args, seconds):
         expect(churn.cycles >= MIN_CYCLES, f"{churn.cycles} cycles of rekey, terminate, initiate during the stream "
                f"({churn.installs} CHILD_SAs installed, {churn.removals} removed; at least {MIN_CYCLES} cycles)")
         lost = sent - received
+        stats1, links1 = live_stats(gwa), link_drops(topo)
+        # Where the stream went through ipsecgwd: requests encrypted on
+        # steady's outbound SA, replies decrypted on its inbound one.
+        spi_out, spi_in = steady or (0, 0)
+        o0, o1 = sa_counters(stats0, "outbound", spi_out), sa_counters(stats1, "outbound", spi_out)
+        i0, i1 = sa_counters(stats0, "inbound", spi_in), sa_counters(stats1, "inbound", spi_in)
+        out_n, in_n = o1.get("packets", 0) - o0.get("packets", 0), i1.get("packets", 0) - i0.get("packets", 0)
+        link_delta = {k: (v[0] - links0[k][0], v[1] - links0[k][1]) for k, v in links1.items()
+                      if v and links0.get(k) and v != links0[k]}
+        drops = {k: v - stats0.get("drops", {}).get(k, 0) for k, v in stats1.get("drops", {}).items()
+                 if v != stats0.get("drops", {}).get(k, 0)}
+        missed = {p: c.get("rx_missed") for p, c in stats1.get("ports", {}).items()}
+        info(f"ipsecgwd drops during the churn by reason: {drops}; rx_missed per port: {missed}; kernel "
+             f"interfaces' (rx, tx) drops: {link_delta or 'none'}")
+        if spans:
+            near = [(a, b, t, min(churn.events, key=lambda e: abs(e[0] - t)) if churn.events and t else None)
+                    for a, b, t in spans[:10]]
+            info(f"steady's lost pings (first, last, s into the stream, nearest churn step): {near}; ipsecgwd "
+                 f"encrypted {out_n} requests and decrypted {in_n} replies of {sent}")
         expect(sent == stream.count, f"steady stream: {sent} of {stream.count} requests sent in {took:.1f} s "
                f"({summary})")
         # Zero is the goal. A loss gwB's kernel counted at strongSwan's
@@ -268,18 +310,15 @@ def run(topo, daemon, ctl_exe, lcores, port_args, seconds):
 
         # Steady's CHILD_SA untouched, on both sides and in ipsecgwd's counters.
         expect(mirrored(gwb, gwa, STEADY) == steady, f"{STEADY} keeps its CHILD_SA {steady} on both sides")
-        stats1 = live_stats(gwa)
-        if steady:
-            o0, o1 = sa_counters(stats0, "outbound", steady[0]), sa_counters(stats1, "outbound", steady[0])
-            i0, i1 = sa_counters(stats0, "inbound", steady[1]), sa_counters(stats1, "inbound", steady[1])
-            out_n, in_n = o1.get("packets", 0) - o0.get("packets", 0), i1.get("packets", 0) - i0.get("packets", 0)
-            expect(out_n >= sent and in_n >= received and o1.get("drops", 1) == 0 and i1.get("drops", 1) == 0,
-                   f"{STEADY}'s SAs carried the stream (out {out_n}, in {in_n} packets) and dropped nothing "
-                   f"(drops {o1.get('drops')}/{i1.get('drops')})")
-        drops = {k: v - stats0.get("drops", {}).get(k, 0) for k, v in stats1.get("drops", {}).items()
-                 if v != stats0.get("drops", {}).get(k, 0)}
-        missed = {p: c.get("rx_missed") for p, c in stats1.get("ports", {}).items()}
-        info(f"ipsecgwd drops during the churn by reason: {drops}; rx_missed per port: {missed}")
+        # churn's traffic may meet no SA (no-policy, unknown-spi) between a
+        # terminate and the next initiate; an engine failure is never right
+        # (each worker has an engine of its own: one shared by two corrupts
+        # its job queue).
+        expect(drops.get("crypto-error", 0) == 0, f"the crypto engine failed no operation (crypto-error "
+               f"{drops.get('crypto-error', 0)})")
+        expect(out_n >= sent and in_n >= received and o1.get("drops", 1) == 0 and i1.get("drops", 1) == 0,
+               f"{STEADY}'s SAs carried the stream (out {out_n}, in {in_n} packets of {sent} sent, {received} "
+               f"received) and dropped nothing (drops {o1.get('drops')}/{i1.get('drops')})")
 
         # What ipsecgwd logged and counted.
         log = gwa.log()
