@@ -188,8 +188,16 @@ class Churn:
             # A short check that the new CHILD_SA carries traffic at once.
             loss = ping(self.topo, "hostA", HOST[CHURN], count=5, interval=0.05)
             if loss != 0:
+                # What the gateway saw, and whether it lasts.
+                st = live_stats(self.gwa)
+                again = ping(self.topo, "hostA", HOST[CHURN], count=5, interval=0.05)
+                st2 = live_stats(self.gwa)
                 self.failed.append(f"cycle {self.cycles + 1}: ping through the new {CHURN} CHILD_SA {up}: "
-                                   f"{loss}% loss")
+                                   f"{loss}% loss (5 more pings: {again}% loss); ipsecgwd then: drops "
+                                   f"{ {k: v for k, v in st.get('drops', {}).items() if v} }, worker "
+                                   f"{st.get('worker')}, ports {st.get('ports')}, SAs {st.get('sas')}; after the "
+                                   f"5 more: worker {st2.get('worker')}, SAs {st2.get('sas')}; hostA's neighbours: "
+                                   f"{self.topo.ex('hostA', ['ip', 'neigh'], check=False).stdout.strip()}")
                 ok = False
         return ok
 
