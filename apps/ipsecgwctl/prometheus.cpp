@@ -118,12 +118,13 @@ void renderPrometheus(const json& stats, std::ostream& out) {
   const json ports = section(stats, "ports");
   for (auto it = ports.begin(); it != ports.end(); ++it)
     e.addFields("port", true, "ethdev counter of the port:", {{"port", it.key()}}, it.value());
-  // Single-lcore mode: the counters are worker 0's (README.md, "stats").
-  const Labels worker{{"worker", "0"}};
+  // `drops` and `worker` are the sum over the workers and the control
+  // core's exception path (README.md, "stats"): labelled worker="all".
+  const Labels worker{{"worker", "all"}};
   const json drops = section(stats, "drops");
   for (auto it = drops.begin(); it != drops.end(); ++it)
-    e.add("drops", true, "packets the worker dropped, by reason (lib/net/drop_reason.hpp)",
-          {{"worker", "0"}, {"reason", it.key()}}, it.value());
+    e.add("drops", true, "packets the data path dropped, by reason (lib/net/drop_reason.hpp)",
+          {{"worker", "all"}, {"reason", it.key()}}, it.value());
   e.addFields("worker", true, "worker counter", worker, section(stats, "worker"));
   e.addFields("mbuf_pool", false, "mbuf pool", {}, section(stats, "mbuf_pool"));
   const json sas = section(stats, "sas");

@@ -218,11 +218,15 @@ nlohmann::json statusResult(const GatewayView& v, uint64_t nowMs) {
 }
 
 nlohmann::json statsResult(const GatewayView& v) {
-  const dataplane::WorkerCounters total = v.counters ? v.counters().total() : dataplane::WorkerCounters{};
+  const DataPathCounters each = v.counters ? v.counters() : DataPathCounters{};
+  const dataplane::WorkerCounters total = each.total();
   const PoolCounts pool = v.poolCounts ? v.poolCounts() : PoolCounts{};
   IkeReport ike;
   if (v.ikeReport) ike = v.ikeReport();
   nlohmann::json j = statsJson(*v.tables, total, pool, v.ikeReport ? &ike : nullptr);
+  j["workers"] = nlohmann::json::array();
+  for (const auto& w : each.workers) j["workers"].push_back(briefCountersJson(w));
+  j["control"] = briefCountersJson(each.control);
   if (v.tableSync) {
     const dataplane::TableSyncCounters ts = v.tableSync();
     j["table_sync"] = {{"published", ts.published},

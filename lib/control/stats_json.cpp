@@ -42,6 +42,13 @@ nlohmann::json ikeJson(const IkeReport& r) {
 
 }  // namespace
 
+nlohmann::json briefCountersJson(const dataplane::WorkerCounters& c) {
+  uint64_t drops = 0;
+  for (uint64_t d : c.drops) drops += d;
+  return {{"rx_packets", c.rxPackets}, {"tx_packets", c.txPackets}, {"drops", drops},
+          {"to_control", c.toControl}, {"from_control", c.fromControl}};
+}
+
 nlohmann::json statsJson(const dataplane::GatewayTables& t, const dataplane::WorkerCounters& c,
                          const PoolCounts& pool, const IkeReport* ike) {
   nlohmann::json j;

@@ -44,6 +44,10 @@ struct IkeReport {
 
 // Ports' ethdev counters, SA counters, drops by reason, worker and pool
 // counters; `ike` may be nullptr (no IKE connections).
+// One worker's (or the control core's) counters in brief: packets in and
+// out, drops of every reason together, exception-path traffic.
+nlohmann::json briefCountersJson(const dataplane::WorkerCounters& c);
+
 nlohmann::json statsJson(const dataplane::GatewayTables& t, const dataplane::WorkerCounters& c,
                          const PoolCounts& pool, const IkeReport* ike);
 

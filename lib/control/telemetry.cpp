@@ -41,14 +41,8 @@ Answer workers(const GatewayView& v) {
   // (what `stats` shows as "worker").
   json out = json::object();
   const DataPathCounters c = v.counters ? v.counters() : DataPathCounters{};
-  auto brief = [](const dataplane::WorkerCounters& w) {
-    uint64_t drops = 0;
-    for (uint64_t d : w.drops) drops += d;
-    return json{{"rx_packets", w.rxPackets}, {"tx_packets", w.txPackets}, {"drops", drops},
-                {"to_control", w.toControl}, {"from_control", w.fromControl}};
-  };
-  for (size_t i = 0; i < c.workers.size(); ++i) out[std::to_string(i)] = brief(c.workers[i]);
-  out["control"] = brief(c.control);
+  for (size_t i = 0; i < c.workers.size(); ++i) out[std::to_string(i)] = briefCountersJson(c.workers[i]);
+  out["control"] = briefCountersJson(c.control);
   json total = stats.at("worker");
   total["mbuf_pool"] = stats.at("mbuf_pool");
   out["total"] = total;
