@@ -195,8 +195,9 @@ class Churn:
                 self.failed.append(f"cycle {self.cycles + 1}: ping through the new {CHURN} CHILD_SA {up}: "
                                    f"{loss}% loss (5 more pings: {again}% loss); ipsecgwd then: drops "
                                    f"{ {k: v for k, v in st.get('drops', {}).items() if v} }, worker "
-                                   f"{st.get('worker')}, ports {st.get('ports')}, SAs {st.get('sas')}; after the "
-                                   f"5 more: worker {st2.get('worker')}, SAs {st2.get('sas')}; hostA's neighbours: "
+                                   f"{st.get('worker')}, workers {st.get('workers')}, ports {st.get('ports')}, SAs "
+                                   f"{st.get('sas')}; after the 5 more: workers {st2.get('workers')}, SAs "
+                                   f"{st2.get('sas')}; hostA's neighbours: "
                                    f"{self.topo.ex('hostA', ['ip', 'neigh'], check=False).stdout.strip()}")
                 ok = False
         return ok
