@@ -270,7 +270,10 @@ int main(int argc, char** argv) {
         // DPDK telemetry (/ipsecgw/...) answered from this loop.
         auto& telemetry = control::TelemetryEndpoints::instance();
         telemetry.attach(&view);
-        workers->start();
+        if (!workers->start(error)) {
+          rc = fail(error);
+          gStop = 1;
+        }
         if (ike && !gStop) ike->start(nowMs());
         // One pass of the control core; in single-lcore mode also of the
         // worker. The IKE service polls every pass, so its timers run also

@@ -6,6 +6,7 @@
 
 #include "crypto/engine_factory.hpp"
 #include "idle_backoff.hpp"
+#include "util/log.hpp"
 
 namespace ipsecgw {
 
@@ -56,6 +57,11 @@ std::unique_ptr<Workers> Workers::create(const dataplane::GatewayTables& t, data
     setup.controlTx = i == 0 ? tx.workerRing() : nullptr;
     setup.ike = o.ike;
     setup.options = o.worker;
+    std::string queues;
+    for (const auto& q : setup.rxQueues) queues += fmt::format(" {}/{}", t.ports[q.port].name, q.queue);
+    log::info(log::Subsystem::Dp, "worker {} on lcore {}: RX queues{}, TX queue {}{}", i,
+              w->singleLcore_ ? rte_get_main_lcore() : lcores[i], queues.empty() ? " none" : queues, i,
+              setup.controlTx ? ", sends for the control core" : "");
     auto slot = std::make_unique<Slot>();
     slot->engine = crypto::makeEngine(engineName);
     if (!slot->engine) {
@@ -88,15 +94,20 @@ int Workers::run(void* arg) {
   return 0;
 }
 
-void Workers::start() {
-  if (running_) return;
+bool Workers::start(std::string& error) {
+  if (running_) return true;
   running_ = true;
   stop_ = false;
   if (singleLcore_) {
     workers_[0]->tables->online();
-    return;
+    return true;
   }
-  for (auto& s : workers_) rte_eal_remote_launch(&Workers::run, s.get(), s->lcore);
+  for (auto& s : workers_)
+    if (int rc = rte_eal_remote_launch(&Workers::run, s.get(), s->lcore); rc != 0) {
+      error = "cannot start the worker on lcore " + std::to_string(s->lcore) + " (" + std::to_string(rc) + ")";
+      return false;  // the caller stops what did start
+    }
+  return true;
 }
 
 uint32_t Workers::pollInline(uint64_t now) { return singleLcore_ && running_ ? workers_[0]->worker->poll(now) : 0; }

@@ -40,8 +40,9 @@ class Workers {
   ~Workers();  // stops them if running
 
   // Multi-lcore: each worker starts on its lcore. Single-lcore: online on
-  // this lcore, polled by pollInline().
-  void start();
+  // this lcore, polled by pollInline(). False (`error` set) if an lcore
+  // refused its worker.
+  bool start(std::string& error);
   // Single-lcore: one pass of the one worker; multi-lcore: 0.
   uint32_t pollInline(uint64_t nowMs);
   // Lets every worker finish its pass and waits for it (flushes its TX).

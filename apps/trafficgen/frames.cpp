@@ -52,6 +52,7 @@ std::vector<uint32_t> parseSizes(std::string_view text) {
 }
 
 std::vector<uint8_t> buildUdpFrame(const FlowSpec& flow, uint32_t frameLen) {
+  if (frameLen < kMinFrame || frameLen > kMaxFrame) return {};  // parseSizes keeps sizes in range
   std::vector<uint8_t> f(frameLen, 0);
   writeEthernet(f.data(), flow.dstMac, flow.srcMac, kEtherTypeIpv4);
   uint8_t* ip = f.data() + kEthHeader;

@@ -38,9 +38,9 @@ struct FlowSpec {
   uint16_t dstPort = 9;  // discard
 };
 
-// An Ethernet/IPv4/UDP frame of exactly `frameLen` bytes (kMinFrame..kMaxFrame)
-// with a valid IPv4 header checksum and a zero UDP checksum (RFC 768:
-// no checksum, allowed over IPv4).
+// An Ethernet/IPv4/UDP frame of exactly `frameLen` bytes (kMinFrame..kMaxFrame;
+// empty for a length out of that range) with a valid IPv4 header checksum and
+// a zero UDP checksum (RFC 768: no checksum, allowed over IPv4).
 std::vector<uint8_t> buildUdpFrame(const FlowSpec& flow, uint32_t frameLen);
 
 // "who has targetIp? tell senderIp" from senderMac, broadcast.

@@ -5,6 +5,7 @@
 #include "esp/burst.hpp"
 #include "esp/esp_inbound.hpp"
 #include "esp/esp_outbound.hpp"
+#include "util/uninitialized_array.hpp"
 
 namespace ipsecgw::dataplane {
 
@@ -18,8 +19,11 @@ using EspBurstFn = uint32_t (*)(esp::SecurityAssociation&, esp::CryptoEngine&, s
 uint32_t runOnMbufs(EspBurstFn fn, esp::SecurityAssociation& sa, esp::CryptoEngine& engine,
                     std::span<rte_mbuf*> mbufs, std::span<DropReason> reasons) {
   assert(mbufs.size() <= esp::kMaxBurst && reasons.size() >= mbufs.size());
-  PacketBuffer bufs[esp::kMaxBurst];
+  // Filled before they are read: PacketBuffer's default member initialisers
+  // would otherwise zero kMaxBurst of them (6 KiB) per call.
+  UninitializedArray<PacketBuffer, esp::kMaxBurst> bufs;
   PacketBuffer* ptrs[esp::kMaxBurst];
+  rte_mbuf* single[esp::kMaxBurst];  // single[i] is wrapped by bufs[i]
   rte_mbuf* chained[esp::kMaxBurst];
   uint32_t n = 0, nChained = 0;
   for (rte_mbuf* m : mbufs) {
@@ -27,19 +31,17 @@ uint32_t runOnMbufs(EspBurstFn fn, esp::SecurityAssociation& sa, esp::CryptoEngi
       chained[nChained++] = m;
       continue;
     }
+    single[n] = m;
     bufs[n] = packetFromMbuf(m);
     ptrs[n] = &bufs[n];
     ++n;
   }
-  rte_mbuf* single[esp::kMaxBurst];
-  for (uint32_t i = 0, j = 0; i < mbufs.size(); ++i)
-    if (mbufs[i]->nb_segs == 1) single[j++] = mbufs[i];
 
   uint32_t good = fn(sa, engine, {ptrs, n}, reasons.subspan(0, n));
   // ptrs[] was reordered; each points back at its buffer, whose index is the
   // index of its mbuf in single[].
   for (uint32_t i = 0; i < n; ++i) {
-    uint32_t idx = static_cast<uint32_t>(ptrs[i] - bufs);
+    const uint32_t idx = static_cast<uint32_t>(ptrs[i] - bufs.data());
     writeBackToMbuf(single[idx], bufs[idx]);
     mbufs[i] = single[idx];
   }

@@ -256,7 +256,8 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
         if (rte_mbuf* whole = reassemble(m, lay)) inbound[nIn++] = whole;
         continue;
       }
-      if (consumeIke(m, {ip, m->data_len - kEth}, lay, kEth)) continue;
+      // ESP (protocol 50) is never IKE: only UDP is classified.
+      if (lay.upperProtocol == ip::kProtoUdp && consumeIke(m, {ip, m->data_len - kEth}, lay, kEth)) continue;
       if (isEspToUs(ip, lay)) {
         rte_pktmbuf_adj(m, kEth);
         inbound[nIn++] = m;
@@ -299,11 +300,25 @@ void Worker::receive(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   if (nIn) unprotect(port, inbound, nIn);
 }
 
+void Worker::lookupPolicies(const FlowKey* keys, uint32_t n, const policy::Policy** pols) {
+  // One classification for the whole burst (rte_acl's vector routines only
+  // engage on many keys at once, spd.cpp), and one key per run of packets
+  // of the same flow: a bulk flow arrives in runs.
+  const FlowKey* distinct[kBurst];
+  const policy::Policy* found[kBurst];
+  uint8_t which[kBurst];
+  uint32_t nd = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (nd == 0 || !keys[i].sameFlow(*distinct[nd - 1])) distinct[nd++] = &keys[i];
+    which[i] = static_cast<uint8_t>(nd - 1);
+  }
+  s_->spd->lookupBurst({distinct, nd}, {found, nd});
+  for (uint32_t i = 0; i < n; ++i) pols[i] = found[which[i]];
+}
+
 void Worker::bypass(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n) {
-  const FlowKey* keyPtrs[kBurst];
   const policy::Policy* pols[kBurst];
-  for (uint32_t i = 0; i < n; ++i) keyPtrs[i] = &keys[i];
-  s_->spd->lookupBurst({keyPtrs, n}, {pols, n});
+  lookupPolicies(keys, n, pols);
   for (uint32_t i = 0; i < n; ++i) {
     if (pols[i] && pols[i]->action == policy::PolicyAction::Bypass)
       forwardPlain({inPort, false}, pkts[i]);
@@ -353,12 +368,8 @@ bool Worker::consumeIke(rte_mbuf* m, std::span<const uint8_t> ip, const IpLayout
 }
 
 void Worker::protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n) {
-  // One classification for the whole burst: rte_acl's vector routines only
-  // engage on many keys at once (spd.cpp).
-  const FlowKey* keyPtrs[kBurst];
   const policy::Policy* pols[kBurst];
-  for (uint32_t i = 0; i < n; ++i) keyPtrs[i] = &keys[i];
-  s_->spd->lookupBurst({keyPtrs, n}, {pols, n});
+  lookupPolicies(keys, n, pols);
 
   SaGroups groups;
   auto encryptGroups = [&] {
@@ -459,6 +470,9 @@ void Worker::refuseWithIcmp(const Origin& from, rte_mbuf* m, DropReason why, Icm
 
 void Worker::unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n) {
   SaGroups groups;
+  policy::SadKey lastKey;
+  uint32_t lastIdx = policy::Sad::kNotFound;
+  bool haveLast = false;
   for (uint32_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     uint32_t spi;
@@ -466,7 +480,14 @@ void Worker::unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n) {
       drop(m, r);
       continue;
     }
-    uint32_t idx = s_->sad->lookup(policy::SadKey::make(spi, destinationOf(rte_pktmbuf_mtod(m, uint8_t*))));
+    // Packets of one SA come in runs: the SAD is asked once per run.
+    const policy::SadKey key = policy::SadKey::make(spi, destinationOf(rte_pktmbuf_mtod(m, uint8_t*)));
+    if (!haveLast || std::memcmp(&key, &lastKey, sizeof key) != 0) {
+      lastKey = key;
+      lastIdx = s_->sad->lookup(key);
+      haveLast = true;
+    }
+    const uint32_t idx = lastIdx;
     // An empty slot: the SA left (its SAD entry went first) or was just
     // added and its state has not reached this worker yet.
     if (idx == policy::Sad::kNotFound || idx >= s_->inbound.size() || !s_->inbound[idx].sa) {

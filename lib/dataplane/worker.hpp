@@ -120,6 +120,8 @@ class Worker {
   bool consumeIke(rte_mbuf* m, std::span<const uint8_t> ip, const IpLayout& lay, uint16_t l2);
   // pkts at IP, keys[i] the flow key of pkts[i]; one SPD lookup for all.
   void protect(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n);
+  // pols[i]: the SPD's policy for keys[i] (nullptr: none).
+  void lookupPolicies(const FlowKey* keys, uint32_t n, const policy::Policy** pols);
   // Plaintext from an unprotected port: forwarded where the SPD says BYPASS.
   void bypass(uint16_t inPort, rte_mbuf** pkts, const FlowKey* keys, uint32_t n);
   void unprotect(uint16_t inPort, rte_mbuf** pkts, uint32_t n);

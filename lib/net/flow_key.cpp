@@ -9,16 +9,13 @@ namespace ipsecgw {
 
 namespace {
 
-constexpr uint8_t kProtoDccp = 33;
-constexpr uint8_t kProtoSctp = 132;
-constexpr uint8_t kProtoUdpLite = 136;
-
 // Whether the packet (or fragment) holds the start of the upper-layer header.
 enum class FragmentKind : uint8_t { NotFragment, First, NonInitial };
 
 // Reads ports (or ICMP type/code) from the upper-layer header in `l4`, which
 // is bounded by the IP length. See parseFlowKey for the truncation rules.
-DropReason readPorts(std::span<const uint8_t> l4, FragmentKind frag, FlowKey& out) {
+// Inline into each parser: the data path classifies every outbound packet.
+[[gnu::always_inline]] inline DropReason readPorts(std::span<const uint8_t> l4, FragmentKind frag, FlowKey& out) {
   out.srcPort = 0;
   out.dstPort = 0;
   out.portsOpaque = true;
@@ -42,17 +39,14 @@ DropReason readPorts(std::span<const uint8_t> l4, FragmentKind frag, FlowKey& ou
   return DropReason::None;
 }
 
-// IpAddress::v4/v6 in place: on the data path the out-of-line call and the
-// copy of its returned temporary cost more than the parse itself (the copy
-// reads back, 16 bytes at once, what the callee just wrote in pieces).
+// IpAddress::v4/v6 written in place: assigning a returned temporary costs more
+// than the parse itself when it is written in pieces and read back 16 bytes
+// at once (store forwarding fails).
 void setAddress(IpAddress& a, IpFamily family, const uint8_t* p) {
-  a.family = family;
-  if (family == IpFamily::V4) {
-    a.bytes = {};
-    std::memcpy(a.bytes.data(), p, 4);
-  } else {
-    std::memcpy(a.bytes.data(), p, 16);
-  }
+  if (family == IpFamily::V4)
+    a.setV4(p);
+  else
+    a.setV6(p);
 }
 
 FragmentKind v4FragmentKind(const uint8_t* p) {
@@ -67,8 +61,8 @@ DropReason parseV4(std::span<const uint8_t> p, FlowKey& out) {
   uint32_t total = loadBe16(p.data() + ip::kV4TotalLen);
   if (ihl < ip::kIpv4MinHeader || total < ihl || total > p.size()) return DropReason::Malformed;
   FragmentKind kind = v4FragmentKind(p.data());
-  out.src = IpAddress::v4(p.data() + ip::kV4Src);
-  out.dst = IpAddress::v4(p.data() + ip::kV4Dst);
+  setAddress(out.src, IpFamily::V4, p.data() + ip::kV4Src);
+  setAddress(out.dst, IpFamily::V4, p.data() + ip::kV4Dst);
   out.proto = p[ip::kV4Proto];
   // Options are skipped by starting the upper layer at IHL.
   return readPorts(p.subspan(ihl, total - ihl), kind, out);
@@ -78,8 +72,8 @@ DropReason parseV6(std::span<const uint8_t> p, FlowKey& out) {
   if (p.size() < ip::kIpv6Header) return DropReason::Malformed;
   uint32_t total = ip::kIpv6Header + loadBe16(p.data() + ip::kV6PayloadLen);
   if (total > p.size()) return DropReason::Malformed;
-  out.src = IpAddress::v6(p.data() + ip::kV6Src);
-  out.dst = IpAddress::v6(p.data() + ip::kV6Dst);
+  setAddress(out.src, IpFamily::V6, p.data() + ip::kV6Src);
+  setAddress(out.dst, IpFamily::V6, p.data() + ip::kV6Dst);
   ByteReader r(p.subspan(ip::kIpv6Header, total - ip::kIpv6Header));
   uint8_t nh = p[ip::kV6NextHeader];
   FragmentKind kind = FragmentKind::NotFragment;
@@ -121,21 +115,6 @@ DropReason parseV6(std::span<const uint8_t> p, FlowKey& out) {
 }
 
 }  // namespace
-
-bool protocolHasPorts(uint8_t proto) {
-  switch (proto) {
-    case ip::kProtoTcp:
-    case ip::kProtoUdp:
-    case kProtoSctp:
-    case kProtoDccp:
-    case kProtoUdpLite:
-    case ip::kProtoIcmp:
-    case ip::kProtoIcmpv6:
-      return true;
-    default:
-      return false;
-  }
-}
 
 DropReason parseFlowKey(std::span<const uint8_t> ipPacket, FlowKey& out) {
   if (ipPacket.empty()) return DropReason::Malformed;

@@ -7,6 +7,7 @@
 
 #include "net/drop_reason.hpp"
 #include "net/ip_address.hpp"
+#include "net/ip.hpp"
 #include "net/ip_layout.hpp"
 
 namespace ipsecgw {
@@ -27,12 +28,32 @@ struct FlowKey {
   // them, or its protocol has no ports. An OPAQUE port only matches a
   // selector whose port range is ANY (0..65535).
   bool portsOpaque = false;
+
+  // Same flow: a run of packets of one flow in a burst needs one SPD lookup.
+  bool sameFlow(const FlowKey& o) const {
+    return proto == o.proto && srcPort == o.srcPort && dstPort == o.dstPort && portsOpaque == o.portsOpaque &&
+           src.family == o.src.family && src.bytes == o.src.bytes && dst.bytes == o.dst.bytes;
+  }
 };
 
 // True for the protocols whose first four bytes are source and destination
 // port (TCP, UDP, SCTP, DCCP, UDP-Lite) and for ICMP/ICMPv6 (type, code):
 // the ones for which FlowKey carries port values.
-bool protocolHasPorts(uint8_t proto);
+// Inline: the SPD classification asks it per packet.
+inline bool protocolHasPorts(uint8_t proto) {
+  switch (proto) {
+    case ip::kProtoTcp:
+    case ip::kProtoUdp:
+    case 33:   // DCCP
+    case 132:  // SCTP
+    case 136:  // UDP-Lite
+    case ip::kProtoIcmp:
+    case ip::kProtoIcmpv6:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // Extracts the flow key of an IPv4 or IPv6 packet (starting at the IP header).
 // Returns None on success; Malformed when a length is inconsistent or a header
