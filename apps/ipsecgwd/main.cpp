@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
     else {
       controlPath = std::make_unique<dataplane::ControlPath>(*tables, *controlTx, pool, ike ? ike->inbox() : nullptr);
       if (ike) ike->attach(*tables, *engine, pool, *controlPath);
-      workers = Workers::create(*tables, *sync, *controlTx, *engine, pool,
+      workers = Workers::create(*tables, *sync, *controlTx, engineName, pool,
                                 {.worker = o.worker, .ike = ike != nullptr, .idleBackoff = o.idleBackoff}, error);
       if (workers)
         for (auto* ring : workers->exceptionRings()) controlPath->addSource(ring);

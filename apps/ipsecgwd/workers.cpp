@@ -4,6 +4,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "crypto/engine_factory.hpp"
 #include "idle_backoff.hpp"
 #include "util/log.hpp"
 
@@ -18,6 +19,7 @@ uint64_t nowMs() { return rte_get_tsc_cycles() * 1000 / rte_get_tsc_hz(); }
 }  // namespace
 
 struct Workers::Slot {
+  esp::CryptoEnginePtr engine;  // this worker's alone; outlives `worker`
   unsigned lcore = 0;
   dataplane::TableSubscription* tables = nullptr;
   std::unique_ptr<dataplane::Worker> worker;
@@ -31,7 +33,7 @@ uint16_t Workers::countFromEal() {
 }
 
 std::unique_ptr<Workers> Workers::create(const dataplane::GatewayTables& t, dataplane::TableSync& sync,
-                                         const dataplane::ControlTx& tx, esp::CryptoEngine& engine,
+                                         const dataplane::ControlTx& tx, std::string_view engineName,
                                          rte_mempool* pool, const Options& o, std::string& error) {
   std::unique_ptr<Workers> w(new Workers());
   std::vector<unsigned> lcores;
@@ -61,9 +63,14 @@ std::unique_ptr<Workers> Workers::create(const dataplane::GatewayTables& t, data
               w->singleLcore_ ? rte_get_main_lcore() : lcores[i], queues.empty() ? " none" : queues, i,
               setup.controlTx ? ", sends for the control core" : "");
     auto slot = std::make_unique<Slot>();
+    slot->engine = crypto::makeEngine(engineName);
+    if (!slot->engine) {
+      error = "crypto engine " + std::string(engineName) + " for worker " + std::to_string(i) + " is not available";
+      return nullptr;
+    }
     slot->lcore = w->singleLcore_ ? rte_get_main_lcore() : lcores[i];
     slot->tables = setup.tables;
-    slot->worker = std::make_unique<dataplane::Worker>(setup, engine, pool);
+    slot->worker = std::make_unique<dataplane::Worker>(setup, *slot->engine, pool);
     slot->stop = &w->stop_;
     slot->idleBackoff = o.idleBackoff;
     w->ringPtrs_.push_back(ring.get());

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/control_path.hpp"
@@ -29,8 +30,12 @@ class Workers {
   // How many workers the EAL's lcores give: the worker lcores, or 1.
   static uint16_t countFromEal();
 
+  // Every worker gets a crypto engine of its own, named `engineName`
+  // (crypto::makeEngine): an engine belongs to one thread (an ipsec-mb
+  // manager's job queue, OpenSSL's cipher contexts), while the sessions the
+  // control core's engine creates may be used by every engine of its kind.
   static std::unique_ptr<Workers> create(const dataplane::GatewayTables& t, dataplane::TableSync& sync,
-                                         const dataplane::ControlTx& tx, esp::CryptoEngine& engine,
+                                         const dataplane::ControlTx& tx, std::string_view engineName,
                                          rte_mempool* pool, const Options& o, std::string& error);
   ~Workers();  // stops them if running
 

@@ -44,8 +44,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ike_gateway import (CHECKS, GwConn, Ipsecgwd, expect, ike_messages, info, ping, report_failure_context,  # noqa: E402
-                         run_case, strongswan_conn, wait)
+from ike_gateway import (CHECKS, GwConn, Ipsecgwd, PeerReceiveBuffer, expect, ike_messages, info, ping,  # noqa: E402
+                         report_failure_context, run_case, strongswan_conn, udp_drops, wait)
 from strongswan.harness import StrongSwan, addr, capture, installed_children, iperf3  # noqa: E402
 
 IKE = "aes128gcm16-prfsha256-x25519"
@@ -188,12 +188,6 @@ def service(stats):
 def engine_counters(gwa):
     rc, stats = gwa.ctl("stats")
     return stats.get("ike", {}).get("engine", {}) if rc == 0 and isinstance(stats, dict) else {}
-
-
-def udp_drops(topo, ns):
-    """UDP datagrams the kernel of `ns` dropped for a full socket buffer (RcvbufErrors, /proc/net/snmp)."""
-    lines = [ln.split() for ln in topo.ex(ns, ["cat", "/proc/net/snmp"]).stdout.splitlines() if ln.startswith("Udp:")]
-    return int(lines[1][lines[0].index("RcvbufErrors")]) if len(lines) >= 2 else -1
 
 
 def start_pair(topo, daemon, ctl, tag, psk, ipsecgwd_starts=True, esp=ESP_PFS, gwb_kw=None, ike=None, **conn_kw):
@@ -643,38 +637,6 @@ def run_flood(topo, daemon, ctl):
         if gwb:
             gwb.stop()
     report_failure_context(topo, gwa, gwb, None, since)
-
-
-# strongSwan's kernel-libipsec receives ESP-in-UDP on a socket with the
-# kernel's default buffer (net.core.rmem_default, 208 KiB here); on two
-# shared cores charon falls behind and that socket overflows (RcvbufErrors in
-# gwB), which shows as lost pings that have nothing to do with ipsecgwd. The
-# knob is not per network namespace, so the rekey cases raise it for their
-# run, as an operator of a strongSwan peer would, and put it back after.
-# Measured: 0 of 27,661 pings lost and 0 socket drops during 8 rekeys with
-# 4 MiB, against 7-36 lost with the default.
-PEER_RMEM_DEFAULT = 4 << 20
-
-
-class PeerReceiveBuffer:
-    PATH = "/proc/sys/net/core/rmem_default"
-
-    def __enter__(self):
-        with open(self.PATH) as f:
-            self.saved = int(f.read())
-        try:
-            with open(self.PATH, "w") as f:
-                f.write(str(max(self.saved, PEER_RMEM_DEFAULT)))
-        except OSError as e:
-            info(f"cannot raise net.core.rmem_default ({e}); strongSwan's socket may drop")
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            with open(self.PATH, "w") as f:
-                f.write(str(self.saved))
-        except OSError:
-            pass
 
 
 def main():

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crypto/engine_factory.hpp"
@@ -195,6 +196,53 @@ TEST_CASE("crosscheck: bursts of 1, 32, 200 and 600 ops", "[crypto][crosscheck]"
     for (size_t n : {1, 32, 200, 600}) {
       CAPTURE(n);
       crossCheckBurst(sides, t, n, rng);
+    }
+  }
+}
+
+TEST_CASE("crosscheck: one session, used at once by an engine per thread", "[crypto]") {
+  // ipsecgwd's shape: the control core's engine creates a CHILD_SA's
+  // sessions, every worker runs them through an engine of its own (an engine
+  // is single-threaded: an ipsec-mb manager's job queue, OpenSSL's
+  // contexts). A session must therefore be read-only in process().
+  constexpr size_t kThreads = 3, kRounds = 20;
+  for (const char* name : {"ipsec-mb", "openssl"}) {
+    for (Transform t : kAllTransforms) {
+      CAPTURE(name, esp::transformInfo(t).name);
+      Rng rng(0x7e4d0000u + static_cast<unsigned>(t));
+      const auto& info = esp::transformInfo(t);
+      Side owner{crypto::makeEngine(name), nullptr};
+      REQUIRE(owner.engine != nullptr);
+      owner.session = owner.engine->createSession(t, randomBytes(rng, info.cipherKeyLen),
+                                                  randomBytes(rng, info.authKeyLen));
+      REQUIRE(owner.session != nullptr);
+      std::vector<Packet> plain;
+      for (size_t i = 0; i < 48; ++i) plain.push_back(randomPacket(t, rng));
+      std::vector<Packet> want = plain;
+      runBurst(owner, t, CryptoDirection::Encrypt, want);
+
+      // Each thread: its own engine, the owner's session, kRounds bursts of
+      // every packet; counts the ops that failed or differ from `want`.
+      std::vector<size_t> wrong(kThreads, 0);
+      std::vector<std::thread> threads;
+      for (size_t k = 0; k < kThreads; ++k)
+        threads.emplace_back([&, k] {
+          auto engine = crypto::makeEngine(name);
+          if (!engine) {
+            wrong[k] = SIZE_MAX;
+            return;
+          }
+          for (size_t round = 0; round < kRounds; ++round) {
+            std::vector<Packet> got = plain;
+            std::vector<CryptoOp> ops;
+            for (Packet& p : got) ops.push_back(p.op(CryptoDirection::Encrypt));
+            engine->process(*owner.session, t, CryptoDirection::Encrypt, ops);
+            for (size_t i = 0; i < got.size(); ++i)
+              wrong[k] += !ops[i].ok || got[i].bytes != want[i].bytes || got[i].icv != want[i].icv;
+          }
+        });
+      for (auto& th : threads) th.join();
+      CHECK(wrong == std::vector<size_t>(kThreads, 0));
     }
   }
 }
